@@ -1,0 +1,214 @@
+import { z } from "zod";
+import { MAX_CHAT_CHARS, WORLD_BOUND_M, ZONE_ID_PATTERN } from "./constants.js";
+import { ErrorCode } from "./errors.js";
+
+/**
+ * The wire contract (DESIGN.md). Colyseus carries the message type beside the payload, so each
+ * direction is a map from type to payload schema; {@link ClientMessage} and
+ * {@link ServerMessage} are the matching discriminated unions.
+ *
+ * Client payloads are strict: an unknown field (a spoofed `from`, say) is `invalid_message`.
+ * Server payloads are open, so an older client ignores fields a newer server adds.
+ */
+
+const finite = z.number().finite();
+const coordinate = finite.min(-WORLD_BOUND_M).max(WORLD_BOUND_M);
+/** Session ids and user ids as they appear on the wire. */
+const id = z.string().min(1).max(64);
+const sdp = z.string().min(1).max(60_000);
+
+export const zoneIdSchema = z.string().regex(ZONE_ID_PATTERN);
+export const presenceStatusSchema = z.enum(["online", "away", "busy"]);
+export type PresenceStatus = z.infer<typeof presenceStatusSchema>;
+
+/** Chat content: 1..MAX_CHAT_CHARS after trim. Longer content is `too_large` (see server). */
+export const chatContentSchema = z.string().trim().min(1).max(MAX_CHAT_CHARS);
+
+export const iceCandidateSchema = z.object({
+  candidate: z.string().max(2_000),
+  sdpMid: z.string().max(64).nullable().optional(),
+  sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+  usernameFragment: z.string().max(256).nullable().optional(),
+});
+
+/** What a client may send: message type -> payload schema. */
+export const clientMessages = {
+  chat: z.strictObject({ content: z.string(), clientMessageId: z.string().min(1).max(64).optional() }),
+  typing: z.strictObject({ isTyping: z.boolean() }),
+  presence: z.strictObject({ status: presenceStatusSchema, micMuted: z.boolean().optional() }),
+  position: z.strictObject({ x: coordinate, y: coordinate, z: coordinate, rotY: finite.optional() }),
+  join_voice_zone: z.strictObject({ zoneId: zoneIdSchema }),
+  disconnect_voice: z.strictObject({}),
+  offer: z.strictObject({ to: id, sdp }),
+  answer: z.strictObject({ to: id, sdp }),
+  ice_candidate: z.strictObject({ to: id, candidate: iceCandidateSchema }),
+  voice_state: z.strictObject({
+    muted: z.boolean(),
+    speaking: z.boolean(),
+    volume: z.number().min(0).max(1).optional(),
+  }),
+  reconnect: z.strictObject({ lastMessageId: z.string().max(64).nullable().optional() }),
+  leave_room: z.strictObject({ roomId: z.string().max(64).optional() }),
+} as const;
+
+export type ClientMessages = { [K in keyof typeof clientMessages]: z.infer<(typeof clientMessages)[K]> };
+export type ClientMessageType = keyof ClientMessages;
+/** Any client message, with its type. */
+export type ClientMessage = { [K in ClientMessageType]: { type: K } & ClientMessages[K] }[ClientMessageType];
+
+export const userSummarySchema = z.object({
+  sessionId: z.string(),
+  id: z.string(),
+  name: z.string(),
+  avatar: z.string(),
+});
+export type UserSummary = z.infer<typeof userSummarySchema>;
+
+export const rosterEntrySchema = userSummarySchema.extend({
+  status: presenceStatusSchema,
+  micMuted: z.boolean(),
+  speaking: z.boolean(),
+  inVoice: z.boolean(),
+});
+export type RosterEntry = z.infer<typeof rosterEntrySchema>;
+
+export const chatMessageSchema = z.object({
+  messageId: z.string(),
+  from: z.string(),
+  name: z.string(),
+  content: z.string(),
+  timestamp: z.number(),
+});
+/** A stored chat message as clients see it. */
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+export const limitsSchema = z.object({
+  maxChatChars: z.number(),
+  chatRateCount: z.number(),
+  chatRateWindowMs: z.number(),
+  maxPositionsPerS: z.number(),
+  tickMs: z.number(),
+  refDistance: z.number(),
+  hearRadius: z.number(),
+  hysteresis: z.number(),
+  viewRadius: z.number(),
+  maxPeers: z.number(),
+});
+export type Limits = z.infer<typeof limitsSchema>;
+
+export const iceServerSchema = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof iceServerSchema>;
+
+export const peerCloseReasonSchema = z.enum(["out_of_range", "left", "voice_off", "over_capacity"]);
+export type PeerCloseReason = z.infer<typeof peerCloseReasonSchema>;
+
+export const audiblePeerSchema = z.object({ peerId: z.string(), distance: z.number(), volume: z.number() });
+export type AudiblePeer = z.infer<typeof audiblePeerSchema>;
+
+/** What a server may send: message type -> payload schema. */
+export const serverMessages = {
+  connected: z.object({ clientId: z.string(), userId: z.string() }),
+  room_joined: z.object({
+    roomId: z.string(),
+    zoneId: z.string(),
+    users: z.array(rosterEntrySchema),
+    history: z.array(chatMessageSchema),
+    iceServers: z.array(iceServerSchema),
+    limits: limitsSchema,
+  }),
+  user_joined: z.object({ user: userSummarySchema }),
+  user_left: z.object({ userId: z.string(), sessionId: z.string() }),
+  chat: chatMessageSchema,
+  message_ack: z.object({
+    messageId: z.string(),
+    clientMessageId: z.string().optional(),
+    status: z.literal("delivered"),
+    timestamp: z.number(),
+  }),
+  typing: z.object({ userId: z.string(), sessionId: z.string(), isTyping: z.boolean() }),
+  presence: z.object({
+    userId: z.string(),
+    sessionId: z.string(),
+    status: presenceStatusSchema,
+    zone: z.string(),
+    micMuted: z.boolean(),
+  }),
+  zone_joined: z.object({ zoneId: z.string(), peers: z.array(z.string()) }),
+  new_peer: z.object({ peerId: z.string() }),
+  peer_closed: z.object({ peerId: z.string(), reason: peerCloseReasonSchema }),
+  cull_update: z.object({ audiblePeers: z.array(audiblePeerSchema), mutedPeers: z.array(z.string()) }),
+  offer: z.object({ from: z.string(), sdp: z.string() }),
+  answer: z.object({ from: z.string(), sdp: z.string() }),
+  ice_candidate: z.object({ from: z.string(), candidate: iceCandidateSchema }),
+  peer_unavailable: z.object({ peerId: z.string(), reason: z.enum(["timeout", "left"]) }),
+  peer_voice_state: z.object({
+    peerId: z.string(),
+    muted: z.boolean(),
+    speaking: z.boolean(),
+    audioLevel: z.number(),
+  }),
+  reconnected: z.object({ missedMessages: z.array(chatMessageSchema) }),
+  room_left: z.object({ roomId: z.string() }),
+  error: z.object({
+    code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    ref: z.string().optional(),
+    retryAfterMs: z.number().optional(),
+  }),
+} as const;
+
+export type ServerMessages = { [K in keyof typeof serverMessages]: z.infer<(typeof serverMessages)[K]> };
+export type ServerMessageType = keyof ServerMessages;
+/** Any server message, with its type. */
+export type ServerMessage = { [K in ServerMessageType]: { type: K } & ServerMessages[K] }[ServerMessageType];
+
+/** Join options for `client.joinOrCreate("zone", options)`. */
+export const joinOptionsSchema = z.object({
+  zoneId: zoneIdSchema,
+  userInfo: z
+    .object({ name: z.string().max(1_000).optional(), avatar: z.string().max(64).optional() })
+    .passthrough()
+    .optional(),
+  protocolVersion: z.number().int(),
+  lastMessageId: z.string().max(64).nullable().optional(),
+  token: z.string().max(4_096).optional(),
+});
+export type JoinOptions = z.infer<typeof joinOptionsSchema>;
+
+/** Parses one client message; `ok:false` carries a readable reason. */
+export function parseClientMessage(
+  type: string,
+  payload: unknown,
+): { ok: true; message: ClientMessage } | { ok: false; reason: string } {
+  if (!Object.hasOwn(clientMessages, type)) return { ok: false, reason: `unknown message type "${type}"` };
+  const schema = clientMessages[type as ClientMessageType];
+  const result = schema.safeParse(payload);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? issue.path.join(".") + ": " : "";
+    return { ok: false, reason: `${type}: ${where}${issue?.message ?? "invalid"}` };
+  }
+  return { ok: true, message: { type, ...result.data } as ClientMessage };
+}
+
+/** Parses one server message; returns undefined when it does not match the contract. */
+export function parseServerMessage(type: string, payload: unknown): ServerMessage | undefined {
+  if (!Object.hasOwn(serverMessages, type)) return undefined;
+  const result = serverMessages[type as ServerMessageType].safeParse(payload);
+  return result.success ? ({ type, ...(result.data as object) } as ServerMessage) : undefined;
+}
+
+/** Message ids are `msg_<n>`; returns n, or undefined for anything else. */
+export function messageSeq(messageId: string | null | undefined): number | undefined {
+  const m = /^msg_(\d{1,15})$/.exec(messageId ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The message id for sequence number `n`. */
+export function messageIdOf(seq: number): string {
+  return `msg_${seq}`;
+}

@@ -1,0 +1,69 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { basicAuth, matchMaker } from "@colyseus/core";
+import type { Presence } from "@colyseus/core";
+import { monitor } from "@colyseus/monitor";
+import express from "express";
+import { ZONE_ROOM } from "@earshot/protocol";
+import type { Metrics } from "../rooms/services.js";
+import { presenceKey } from "../rooms/ZoneRoom.js";
+
+export interface HttpDeps {
+  adminPassword: string;
+  metrics: Metrics;
+  presence: Presence;
+  staticDir?: string;
+}
+
+/** Counts users per zone across every process, from the shared room listings. */
+export async function zoneCounts(): Promise<{ zoneId: string; users: number; rooms: number }[]> {
+  const rooms = await matchMaker.query({ name: ZONE_ROOM });
+  const zones = new Map<string, { users: number; rooms: number }>();
+  for (const room of rooms) {
+    const zoneId = (room.metadata as { zoneId?: string } | undefined)?.zoneId;
+    if (!zoneId) continue;
+    const z = zones.get(zoneId) ?? { users: 0, rooms: 0 };
+    z.users += room.clients;
+    z.rooms += 1;
+    zones.set(zoneId, z);
+  }
+  return [...zones].map(([zoneId, z]) => ({ zoneId, ...z })).sort((a, b) => a.zoneId.localeCompare(b.zoneId));
+}
+
+const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Earshot</title>
+<style>body{font:16px system-ui;max-width:40em;margin:3em auto;color:#222}</style>
+<h1>Earshot server is running</h1>
+<p>Colyseus zone rooms are ready on this port (room type <code>zone</code>).</p>
+<p>The demo world is not built yet: run <code>npm run build -w demo</code>, then reload.</p>
+<p><a href="/healthz">/healthz</a> · <a href="/api/zones">/api/zones</a> · <a href="/metrics">/metrics</a></p>`;
+
+/** Routes of the HTTP side: health, metrics, zones, the admin monitor and the demo. */
+export function mountHttp(app: express.Application, deps: HttpDeps): void {
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get("/api/zones", async (_req, res) => {
+    const zones = await zoneCounts();
+    const online = await Promise.all(zones.map((z) => deps.presence.hlen(presenceKey(z.zoneId))));
+    res.json({ zones: zones.map((z, i) => ({ ...z, online: online[i] })) });
+  });
+  app.get("/metrics", async (_req, res) => {
+    const lines: string[] = [];
+    for (const [name, value] of deps.metrics.counters) lines.push(`# TYPE ${name} counter`, `${name} ${value}`);
+    const zones = await zoneCounts();
+    lines.push("# TYPE earshot_zone_users gauge");
+    for (const z of zones) lines.push(`earshot_zone_users{zone="${z.zoneId}"} ${z.users}`);
+    lines.push("# TYPE earshot_tick_ms gauge", `earshot_tick_ms ${deps.metrics.tickMs.toFixed(3)}`);
+    lines.push("# TYPE earshot_tick_max_ms gauge", `earshot_tick_max_ms ${deps.metrics.tickMaxMs.toFixed(3)}`);
+    res.type("text/plain; version=0.0.4").send(lines.join("\n") + "\n");
+  });
+  app.use("/admin", monitor({ use: [basicAuth({ users: { admin: deps.adminPassword } })] }) as express.RequestHandler);
+  const dir = deps.staticDir;
+  if (dir && existsSync(join(dir, "index.html"))) {
+    app.use(express.static(dir, { index: "index.html" }));
+  } else {
+    app.get("/", (_req, res) => {
+      res.type("html").send(PLACEHOLDER);
+    });
+  }
+}

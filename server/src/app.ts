@@ -1,0 +1,101 @@
+import "./node20.js";
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { LocalDriver, LocalPresence, matchMaker, Server } from "@colyseus/core";
+import type { Presence } from "@colyseus/core";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { ZONE_ROOM } from "@earshot/protocol";
+import { mountHttp } from "./admin/http.js";
+import type { EarshotConfig } from "./config.js";
+import { Metrics } from "./rooms/services.js";
+import type { Identity, ZoneServices } from "./rooms/services.js";
+import { zoneRoomWith } from "./rooms/ZoneRoom.js";
+import { openChatStore } from "./storage/index.js";
+import type { ChatStore } from "./storage/ChatStore.js";
+
+/** Frames above this close the socket (1009). Messages above MAX_MESSAGE_BYTES get `too_large`. */
+export const TRANSPORT_MAX_PAYLOAD_BYTES = 256 * 1024;
+
+export interface StartOptions {
+  /** See {@link ZoneServices.authenticate}. */
+  authenticate?: ZoneServices["authenticate"];
+  /** Chat store to use instead of the one the config names. */
+  store?: ChatStore;
+  /** Prints the start banner and the admin password. Default true. */
+  log?: (line: string) => void;
+}
+
+/** A running Earshot server. */
+export interface EarshotServer {
+  port: number;
+  adminPassword: string;
+  metrics: Metrics;
+  store: ChatStore;
+  /** Banned user ids (moderation). */
+  banned: Set<string>;
+  /** Stops accepting, closes rooms, the store and the presence; safe twice. */
+  close(): Promise<void>;
+}
+
+async function redisBackends(url: string): Promise<{ presence: Presence; driver: matchMaker.MatchMakerDriver }> {
+  const [{ RedisPresence }, { RedisDriver }] = await Promise.all([
+    import("@colyseus/redis-presence"),
+    import("@colyseus/redis-driver"),
+  ]);
+  return { presence: new RedisPresence(url), driver: new RedisDriver(url) };
+}
+
+/**
+ * Starts Earshot: a Colyseus server with the `zone` room, chat storage, and the HTTP routes.
+ * One per process (Colyseus' matchmaker is process-wide).
+ */
+export async function startEarshot(config: EarshotConfig, options: StartOptions = {}): Promise<EarshotServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const store = options.store ?? (await openChatStore(config));
+  const { presence, driver } = config.redisUrl
+    ? await redisBackends(config.redisUrl)
+    : { presence: new LocalPresence(), driver: new LocalDriver() };
+  const metrics = new Metrics();
+  const banned = new Set<string>();
+  const generated = !config.adminPassword;
+  const adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
+
+  const transport = new WebSocketTransport({ maxPayload: TRANSPORT_MAX_PAYLOAD_BYTES });
+  const server = new Server({
+    transport,
+    presence,
+    driver,
+    publicAddress: config.publicAddress,
+    greet: false,
+    gracefullyShutdown: false,
+    express: (app) => mountHttp(app, { adminPassword, metrics, presence, staticDir: config.staticDir }),
+  });
+  const services: ZoneServices = {
+    store,
+    settings: config.zone,
+    metrics,
+    banned,
+    now: Date.now,
+    authenticate: options.authenticate as ((token: string | undefined) => Promise<Identity | undefined>) | undefined,
+  };
+  server.define(ZONE_ROOM, zoneRoomWith(services)).filterBy(["zoneId"]);
+  await server.listen(config.port, config.host);
+  const port = (transport.server?.address() as AddressInfo | null)?.port ?? config.port;
+
+  log(`Earshot listening on http://localhost:${port} (chat store: ${config.databaseUrl ? "PostgreSQL" : config.sqliteFile}${config.redisUrl ? ", Redis presence" : ""})`);
+  if (generated) log(`Admin dashboard: http://localhost:${port}/admin  user "admin", password "${adminPassword}" (set ADMIN_PASSWORD to choose one)`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    adminPassword,
+    metrics,
+    store,
+    banned,
+    close: () =>
+      (closing ??= (async () => {
+        await server.gracefullyShutdown(false);
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,14 @@
+export { startEarshot, TRANSPORT_MAX_PAYLOAD_BYTES } from "./app.js";
+export type { EarshotServer, StartOptions } from "./app.js";
+export { loadConfig, DEFAULT_ZONE_SETTINGS } from "./config.js";
+export type { EarshotConfig, ZoneSettings } from "./config.js";
+export { ZoneRoom, zoneRoomWith } from "./rooms/ZoneRoom.js";
+export { User, ZoneState } from "./rooms/state.js";
+export { Metrics } from "./rooms/services.js";
+export type { ZoneServices, Identity } from "./rooms/services.js";
+export { ProximityEngine, DEFAULT_PROXIMITY, initiatorOf } from "./culling/engine.js";
+export type { ProximityOptions, Body, TickResult, CullUpdate, ClosedLink } from "./culling/engine.js";
+export { SqliteChatStore } from "./storage/SqliteChatStore.js";
+export { PostgresChatStore } from "./storage/PostgresChatStore.js";
+export { openChatStore } from "./storage/index.js";
+export type { ChatStore, NewChatMessage } from "./storage/ChatStore.js";

@@ -1,0 +1,452 @@
+import { CloseCode, Room, ServerError } from "@colyseus/core";
+import type { AuthContext, Client } from "@colyseus/core";
+import { StateView } from "@colyseus/schema";
+import {
+  ErrorCode,
+  HISTORY_LIMIT,
+  MAX_CHAT_CHARS,
+  CHAT_RATE_COUNT,
+  CHAT_RATE_WINDOW_MS,
+  MAX_MESSAGE_BYTES,
+  MAX_POSITIONS_PER_S,
+  MAX_VOICE_STATES_PER_S,
+  PROTOCOL_VERSION,
+  TYPING_TIMEOUT_MS,
+  joinOptionsSchema,
+  parseClientMessage,
+} from "@earshot/protocol";
+import type { ClientMessages, IceServer, Limits, RosterEntry, ServerMessages } from "@earshot/protocol";
+import { ProximityEngine } from "../culling/engine.js";
+import type { TickResult } from "../culling/engine.js";
+import { ratePer, TokenBucket } from "../chat/rateLimit.js";
+import { ZoneChat, checkChatContent } from "../chat/ZoneChat.js";
+import { guestId, sanitizeAvatar, sanitizeName } from "../chat/identity.js";
+import { PendingOffers } from "../signaling/offers.js";
+import { turnCredentials } from "../signaling/turn.js";
+import { User, ZoneState } from "./state.js";
+import type { ZoneServices } from "./services.js";
+
+interface AuthData {
+  id: string;
+  name: string;
+  avatar: string;
+  lastMessageId?: string | null;
+}
+
+/** Per-connection limits, kept by sessionId so they survive a reconnect. */
+interface Session {
+  chat: TokenBucket;
+  position: TokenBucket;
+  voiceState: TokenBucket;
+  typingTimer?: { clear(): void };
+}
+
+/** Presence channel carrying a zone's chat between its instances and processes. */
+export const chatChannel = (zoneId: string) => `earshot:chat:${zoneId}`;
+/** Presence hash of who is online in a zone: userId -> JSON {name, status, micMuted}. */
+export const presenceKey = (zoneId: string) => `earshot:presence:${zoneId}`;
+
+/**
+ * One instance of a zone. Thin by design: parse, call a service (chat, proximity engine,
+ * offer timers), change state. Use {@link zoneRoomWith} to bind it to a server's services.
+ */
+export class ZoneRoom extends Room<{ state: ZoneState }> {
+  /** Set by {@link zoneRoomWith}. */
+  protected services!: ZoneServices;
+  private zoneId = "";
+  private chat!: ZoneChat;
+  private engine!: ProximityEngine;
+  private offers!: PendingOffers;
+  private readonly sessions = new Map<string, Session>();
+  private onRemoteChat?: (payload: unknown) => void;
+
+  override onCreate(options: { zoneId?: unknown }): void {
+    const s = this.services.settings;
+    this.zoneId = joinOptionsSchema.shape.zoneId.parse(options.zoneId);
+    this.maxClients = s.maxClients;
+    // Colyseus would drop the client above this; it is far above our own per-type limits.
+    this.maxMessagesPerSecond = 200;
+    this.autoDispose = true;
+    this.patchRate = s.tickMs;
+    this.setState(new ZoneState());
+    void this.setMetadata({ zoneId: this.zoneId });
+    this.chat = new ZoneChat(this.services.store, this.zoneId);
+    this.engine = new ProximityEngine(s);
+    this.offers = new PendingOffers(s.offerTimeoutMs, (offerer, target) =>
+      this.sendTo(offerer, "peer_unavailable", { peerId: target, reason: "timeout" }),
+    );
+    this.onMessage("*", (client, type, payload) => this.dispatch(client, String(type), payload));
+    this.setTimestep(() => this.tick(), s.tickMs);
+    this.onRemoteChat = (payload) => {
+      const { origin, message } = payload as { origin: string; message: ServerMessages["chat"] };
+      if (origin !== this.roomId) this.broadcast("chat", message);
+    };
+    void this.presence.subscribe(chatChannel(this.zoneId), this.onRemoteChat);
+  }
+
+  override async onAuth(_client: Client, options: unknown, _context: AuthContext): Promise<AuthData> {
+    const parsed = joinOptionsSchema.safeParse(options);
+    const version = (options as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (version !== PROTOCOL_VERSION) {
+      throw new ServerError(4400, `${ErrorCode.ProtocolMismatch}: server speaks protocol ${PROTOCOL_VERSION}, client ${String(version)}`);
+    }
+    if (!parsed.success) throw new ServerError(4400, `${ErrorCode.InvalidMessage}: ${parsed.error.issues[0]?.message}`);
+    const { userInfo, token, lastMessageId } = parsed.data;
+    // The one place identity is decided: a token subject, or a server-made guest id.
+    let identity: { id: string; name?: string } | undefined;
+    try {
+      identity = await this.services.authenticate?.(token);
+    } catch (cause) {
+      throw new ServerError(4401, `${ErrorCode.Unauthorized}: ${(cause as Error).message}`);
+    }
+    const id = identity?.id ?? guestId();
+    if (this.services.banned.has(id)) throw new ServerError(4403, `${ErrorCode.Banned}: this user is banned`);
+    return {
+      id,
+      name: sanitizeName(identity?.name ?? userInfo?.name),
+      avatar: sanitizeAvatar(userInfo?.avatar),
+      lastMessageId,
+    };
+  }
+
+  override async onJoin(client: Client, _options: unknown, auth: AuthData): Promise<void> {
+    const now = this.services.now();
+    const user = new User();
+    user.id = auth.id;
+    user.name = auth.name;
+    user.avatar = auth.avatar;
+    this.state.users.set(client.sessionId, user);
+    client.view = new StateView();
+    client.view.add(user);
+    this.sessions.set(client.sessionId, {
+      chat: ratePer(CHAT_RATE_COUNT, CHAT_RATE_WINDOW_MS, now),
+      position: new TokenBucket(MAX_POSITIONS_PER_S / 2, 1000 / MAX_POSITIONS_PER_S, now),
+      voiceState: new TokenBucket(MAX_VOICE_STATES_PER_S, 1000 / MAX_VOICE_STATES_PER_S, now),
+    });
+    client.send("connected", { clientId: client.sessionId, userId: user.id });
+    const history = await this.chat.recent(HISTORY_LIMIT);
+    client.send("room_joined", {
+      roomId: this.roomId,
+      zoneId: this.zoneId,
+      users: this.roster(),
+      history,
+      iceServers: this.iceServersFor(user.id),
+      limits: this.limits(),
+    } satisfies ServerMessages["room_joined"]);
+    if (auth.lastMessageId !== undefined && auth.lastMessageId !== null) {
+      client.send("reconnected", { missedMessages: await this.chat.missedSince(auth.lastMessageId) });
+    }
+    this.broadcast("user_joined", { user: this.summary(client.sessionId, user) }, { except: client });
+    await this.publishPresence(user);
+    this.services.metrics.inc("earshot_joins_total");
+  }
+
+  override async onDrop(client: Client, code?: number): Promise<void> {
+    if (code === CloseCode.SERVER_SHUTDOWN || code === CloseCode.WITH_ERROR) return this.onLeave(client);
+    await this.allowReconnection(client, this.services.settings.reconnectWindowS);
+  }
+
+  override onReconnect(client: Client): void {
+    // A reconnected client starts with a fresh view: give it back everything it saw.
+    const view = new StateView();
+    const user = this.state.users.get(client.sessionId);
+    if (user) view.add(user);
+    for (const id of this.engine.visibleOf(client.sessionId)) {
+      const other = this.state.users.get(id);
+      if (other) view.add(other);
+    }
+    client.view = view;
+    this.services.metrics.inc("earshot_reconnects_total");
+  }
+
+  override async onLeave(client: Client): Promise<void> {
+    const sid = client.sessionId;
+    const user = this.state.users.get(sid);
+    if (!user) return;
+    this.sessions.get(sid)?.typingTimer?.clear();
+    this.sessions.delete(sid);
+    this.closeLinks(this.engine.dropLinks(sid, "left", true));
+    for (const offerer of this.offers.waitingOn(sid)) {
+      this.sendTo(offerer, "peer_unavailable", { peerId: sid, reason: "left" });
+    }
+    this.state.users.delete(sid);
+    this.broadcast("user_left", { userId: user.id, sessionId: sid });
+    await this.presence.hdel(presenceKey(this.zoneId), user.id);
+  }
+
+  override async onDispose(): Promise<void> {
+    this.offers.dispose();
+    if (this.onRemoteChat) this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat);
+    await this.chat.idle();
+  }
+
+  override onUncaughtException(error: unknown, methodName: string): void {
+    this.services.metrics.inc("earshot_uncaught_errors_total");
+    console.error(`[earshot] ${this.zoneId} ${methodName}:`, error);
+  }
+
+  // ---- messages -------------------------------------------------------------------------
+
+  private dispatch(client: Client, type: string, payload: unknown): void {
+    const user = this.state.users.get(client.sessionId);
+    const session = this.sessions.get(client.sessionId);
+    if (!user || !session) return;
+    const ref = refOf(payload);
+    const size = jsonSize(payload);
+    if (size === undefined) return this.fail(client, ErrorCode.InvalidMessage, `${type}: payload is not JSON-like`, ref);
+    if (size > MAX_MESSAGE_BYTES) {
+      return this.fail(client, ErrorCode.TooLarge, `${type}: ${size} bytes, the limit is ${MAX_MESSAGE_BYTES}`, ref);
+    }
+    const parsed = parseClientMessage(type, payload);
+    if (!parsed.ok) return this.fail(client, ErrorCode.InvalidMessage, parsed.reason, ref);
+    this.services.metrics.inc("earshot_messages_total");
+    const m = parsed.message;
+    switch (m.type) {
+      case "chat":
+        return void this.onChat(client, user, session, m);
+      case "typing":
+        return this.onTyping(client, user, session, m.isTyping);
+      case "presence":
+        return void this.onPresence(client, user, m);
+      case "position":
+        return this.onPosition(client, user, session, m);
+      case "join_voice_zone":
+        return this.onJoinVoice(client, user, m.zoneId);
+      case "disconnect_voice":
+        user.inVoice = false;
+        return this.closeLinks(this.engine.dropLinks(client.sessionId, "voice_off"));
+      case "offer":
+      case "answer":
+      case "ice_candidate":
+        return this.relay(client, m);
+      case "voice_state":
+        return this.onVoiceState(client, user, session, m);
+      case "reconnect":
+        return void this.chat
+          .missedSince(m.lastMessageId)
+          .then((missedMessages) => client.send("reconnected", { missedMessages }));
+      case "leave_room":
+        client.send("room_left", { roomId: this.roomId });
+        return void client.leave(CloseCode.CONSENTED);
+    }
+  }
+
+  private async onChat(client: Client, user: User, session: Session, m: ClientMessages["chat"]): Promise<void> {
+    const ref = m.clientMessageId;
+    const checked = checkChatContent(m.content);
+    if (!checked.ok) return this.fail(client, checked.code, checked.reason, ref);
+    const now = this.services.now();
+    const take = session.chat.take(now);
+    if (!take.ok) return this.fail(client, ErrorCode.RateLimited, "chat: slow down", ref, take.retryAfterMs);
+    let message: ServerMessages["chat"];
+    try {
+      message = await this.chat.append(user.id, user.name, checked.content, now);
+    } catch (cause) {
+      console.error("[earshot] chat store failed:", cause);
+      return this.fail(client, ErrorCode.InvalidMessage, "chat: could not be stored, try again", ref);
+    }
+    client.send("message_ack", {
+      messageId: message.messageId,
+      clientMessageId: ref,
+      status: "delivered",
+      timestamp: message.timestamp,
+    } satisfies ServerMessages["message_ack"]);
+    this.broadcast("chat", message, { except: client });
+    this.services.metrics.inc("earshot_chat_messages_total");
+    await this.presence.publish(chatChannel(this.zoneId), { origin: this.roomId, message });
+  }
+
+  private onTyping(client: Client, user: User, session: Session, isTyping: boolean): void {
+    session.typingTimer?.clear();
+    session.typingTimer = undefined;
+    const send = (value: boolean) =>
+      this.broadcast("typing", { userId: user.id, sessionId: client.sessionId, isTyping: value }, { except: client });
+    send(isTyping);
+    if (isTyping) {
+      session.typingTimer = this.clock.setTimeout(() => {
+        session.typingTimer = undefined;
+        send(false);
+      }, TYPING_TIMEOUT_MS);
+    }
+  }
+
+  private async onPresence(client: Client, user: User, m: ClientMessages["presence"]): Promise<void> {
+    user.status = m.status;
+    if (m.micMuted !== undefined) user.micMuted = m.micMuted;
+    this.broadcast(
+      "presence",
+      { userId: user.id, sessionId: client.sessionId, status: user.status as never, zone: this.zoneId, micMuted: user.micMuted },
+      { except: client },
+    );
+    await this.publishPresence(user);
+  }
+
+  private onPosition(client: Client, user: User, session: Session, m: ClientMessages["position"]): void {
+    const bound = this.services.settings.worldBound;
+    if (Math.max(Math.abs(m.x), Math.abs(m.y), Math.abs(m.z)) > bound) {
+      return this.fail(client, ErrorCode.InvalidMessage, `position: outside the world bounds of ±${bound} m`);
+    }
+    const take = session.position.take(this.services.now());
+    if (!take.ok) return this.fail(client, ErrorCode.RateLimited, "position: too many updates", undefined, take.retryAfterMs);
+    user.x = m.x;
+    user.y = m.y;
+    user.z = m.z;
+    if (m.rotY !== undefined) user.rotY = m.rotY;
+  }
+
+  private onJoinVoice(client: Client, user: User, zoneId: string): void {
+    if (zoneId !== this.zoneId) {
+      return this.fail(client, ErrorCode.InvalidMessage, `join_voice_zone: you are in zone "${this.zoneId}", not "${zoneId}"`);
+    }
+    user.inVoice = true;
+    const peers = [...this.engine.visibleOf(client.sessionId)].filter((id) => this.state.users.get(id)?.inVoice);
+    client.send("zone_joined", { zoneId, peers });
+  }
+
+  private relay(
+    client: Client,
+    m: { type: "offer" | "answer"; to: string; sdp: string } | { type: "ice_candidate"; to: string; candidate: unknown },
+  ): void {
+    const from = client.sessionId;
+    if (!this.state.users.get(from)?.inVoice) {
+      return this.fail(client, ErrorCode.NotInVoice, `${m.type}: join voice first`);
+    }
+    if (!this.engine.isLinked(from, m.to)) {
+      return this.fail(client, ErrorCode.NotPaired, `${m.type}: you are not paired with ${m.to}`);
+    }
+    const { to, type, ...rest } = m;
+    if (type === "offer") this.offers.offered(from, to);
+    if (type === "answer") this.offers.answered(from, to);
+    this.sendTo(to, type, { from, ...rest });
+  }
+
+  private onVoiceState(client: Client, user: User, session: Session, m: ClientMessages["voice_state"]): void {
+    if (m.speaking !== user.speaking || m.muted !== user.micMuted) {
+      const take = session.voiceState.take(this.services.now());
+      if (!take.ok) return this.fail(client, ErrorCode.RateLimited, "voice_state: too many changes", undefined, take.retryAfterMs);
+    }
+    user.micMuted = m.muted;
+    user.speaking = m.speaking && !m.muted;
+    const update = { peerId: client.sessionId, muted: m.muted, speaking: user.speaking, audioLevel: m.volume ?? 0 };
+    for (const partner of this.engine.partnersOf(client.sessionId)) this.sendTo(partner, "peer_voice_state", update);
+  }
+
+  // ---- tick -----------------------------------------------------------------------------
+
+  private tick(): void {
+    const started = performance.now();
+    const result = this.engine.tick(this.state.users.entries());
+    this.apply(result);
+    const ms = performance.now() - started;
+    this.services.metrics.tickMs = ms;
+    this.services.metrics.tickMaxMs = Math.max(this.services.metrics.tickMaxMs, ms);
+  }
+
+  private apply(result: TickResult): void {
+    for (const [initiator, other] of result.opened) this.sendTo(initiator, "new_peer", { peerId: other });
+    this.closeLinks(result.closed);
+    for (const [id, update] of result.cull) this.sendTo(id, "cull_update", update);
+    for (const [viewer, target] of result.viewAdd) {
+      const user = this.state.users.get(target);
+      if (user) this.clients.get(viewer)?.view?.add(user);
+    }
+    for (const [viewer, target] of result.viewRemove) {
+      const user = this.state.users.get(target);
+      if (user) this.clients.get(viewer)?.view?.remove(user);
+    }
+  }
+
+  private closeLinks(closed: { a: string; b: string; reason: ServerMessages["peer_closed"]["reason"] }[]): void {
+    for (const { a, b, reason } of closed) {
+      this.offers.forgetPair(a, b);
+      this.sendTo(a, "peer_closed", { peerId: b, reason });
+      this.sendTo(b, "peer_closed", { peerId: a, reason });
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------
+
+  private sendTo<K extends keyof ServerMessages>(sessionId: string, type: K, payload: ServerMessages[K]): void {
+    this.clients.get(sessionId)?.send(type, payload);
+  }
+
+  private fail(client: Client, code: ErrorCode, message: string, ref?: string, retryAfterMs?: number): void {
+    this.services.metrics.inc("earshot_errors_total");
+    client.send("error", {
+      code,
+      message,
+      ...(ref !== undefined && { ref }),
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    } satisfies ServerMessages["error"]);
+  }
+
+  private summary(sessionId: string, u: User) {
+    return { sessionId, id: u.id, name: u.name, avatar: u.avatar };
+  }
+
+  private roster(): RosterEntry[] {
+    const out: RosterEntry[] = [];
+    this.state.users.forEach((u, sessionId) =>
+      out.push({
+        ...this.summary(sessionId, u),
+        status: u.status as RosterEntry["status"],
+        micMuted: u.micMuted,
+        speaking: u.speaking,
+        inVoice: u.inVoice,
+      }),
+    );
+    return out;
+  }
+
+  private limits(): Limits {
+    const s = this.services.settings;
+    return {
+      maxChatChars: MAX_CHAT_CHARS,
+      chatRateCount: CHAT_RATE_COUNT,
+      chatRateWindowMs: CHAT_RATE_WINDOW_MS,
+      maxPositionsPerS: MAX_POSITIONS_PER_S,
+      tickMs: s.tickMs,
+      refDistance: s.refDistance,
+      hearRadius: s.hearRadius,
+      hysteresis: s.hysteresis,
+      viewRadius: s.viewRadius,
+      maxPeers: s.maxPeers,
+    };
+  }
+
+  private iceServersFor(userId: string): IceServer[] {
+    const s = this.services.settings;
+    const turn = s.turnSecret && s.turnUrls.length ? [turnCredentials(s.turnUrls, s.turnSecret, userId, this.services.now())] : [];
+    return [...s.iceServers, ...turn];
+  }
+
+  private async publishPresence(user: User): Promise<void> {
+    await this.presence.hset(
+      presenceKey(this.zoneId),
+      user.id,
+      JSON.stringify({ name: user.name, status: user.status, micMuted: user.micMuted }),
+    );
+  }
+}
+
+/** A ZoneRoom class bound to a server's services, for `server.define("zone", ...)`. */
+export function zoneRoomWith(services: ZoneServices): typeof ZoneRoom {
+  return class BoundZoneRoom extends ZoneRoom {
+    protected override services = services;
+  };
+}
+
+/** The client's correlation id, echoed in `error.ref`, when the payload carries one. */
+function refOf(payload: unknown): string | undefined {
+  const ref = (payload as { clientMessageId?: unknown } | null)?.clientMessageId;
+  return typeof ref === "string" && ref.length <= 64 ? ref : undefined;
+}
+
+/** JSON size of a decoded payload, or undefined when it cannot be serialised. */
+function jsonSize(payload: unknown): number | undefined {
+  try {
+    return JSON.stringify(payload ?? null).length;
+  } catch {
+    return undefined;
+  }
+}

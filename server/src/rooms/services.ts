@@ -1,0 +1,34 @@
+import type { ChatStore } from "../storage/ChatStore.js";
+import type { ZoneSettings } from "../config.js";
+
+/** Who someone is, as decided on join. */
+export interface Identity {
+  id: string;
+  name?: string;
+}
+
+/** Counters exported at `/metrics`. */
+export class Metrics {
+  readonly counters = new Map<string, number>();
+  inc(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+  /** Tick durations, for a histogram-free summary (last value and max). */
+  tickMs = 0;
+  tickMaxMs = 0;
+}
+
+/** What a zone room gets from its server (constructor injection through a subclass). */
+export interface ZoneServices {
+  store: ChatStore;
+  settings: Required<ZoneSettings>;
+  metrics: Metrics;
+  /**
+   * Turns a join token into an identity. Unset: everybody is a guest with a server-made id.
+   * Throwing refuses the join with `unauthorized`.
+   */
+  authenticate?: (token: string | undefined) => Promise<Identity | undefined> | Identity | undefined;
+  /** Banned user ids; a banned user's join fails with `banned`. */
+  banned: Set<string>;
+  now: () => number;
+}

@@ -1,0 +1,78 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { messageIdOf, messageSeq } from "@earshot/protocol";
+import type { ChatMessage } from "@earshot/protocol";
+import type { ChatStore, NewChatMessage } from "./ChatStore.js";
+
+interface Row {
+  seq: number;
+  sender: string;
+  name: string;
+  content: string;
+  ts: number;
+}
+
+const toMessage = (r: Row): ChatMessage => ({
+  messageId: messageIdOf(r.seq),
+  from: r.sender,
+  name: r.name,
+  content: r.content,
+  timestamp: r.ts,
+});
+
+/** The embedded default store: one SQLite file in WAL mode. */
+export class SqliteChatStore implements ChatStore {
+  private readonly db: Database.Database;
+  private readonly insert: (zone: string, m: NewChatMessage) => number;
+  private readonly recentStmt: Database.Statement<[string, number], Row>;
+  private readonly afterStmt: Database.Statement<[string, number, number], Row>;
+
+  /** @param file path of the database file, created with its folder; `:memory:` for tests. */
+  constructor(file: string) {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS zone_seq (zone TEXT PRIMARY KEY, last INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS messages (
+        zone TEXT NOT NULL, seq INTEGER NOT NULL, sender TEXT NOT NULL, name TEXT NOT NULL,
+        content TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (zone, seq)
+      ) WITHOUT ROWID;`);
+    // The counter lives apart from the messages, so deleting messages never frees an id.
+    const bump = this.db.prepare<[string], { last: number }>(
+      "INSERT INTO zone_seq (zone, last) VALUES (?, 1) ON CONFLICT(zone) DO UPDATE SET last = last + 1 RETURNING last",
+    );
+    const add = this.db.prepare("INSERT INTO messages (zone, seq, sender, name, content, ts) VALUES (?, ?, ?, ?, ?, ?)");
+    this.insert = this.db.transaction((zone: string, m: NewChatMessage) => {
+      const seq = bump.get(zone)!.last;
+      add.run(zone, seq, m.from, m.name, m.content, m.timestamp);
+      return seq;
+    });
+    this.recentStmt = this.db.prepare(
+      "SELECT * FROM (SELECT seq, sender, name, content, ts FROM messages WHERE zone = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+    );
+    this.afterStmt = this.db.prepare(
+      "SELECT seq, sender, name, content, ts FROM messages WHERE zone = ? AND seq > ? ORDER BY seq LIMIT ?",
+    );
+  }
+
+  append(zoneId: string, message: NewChatMessage): Promise<ChatMessage> {
+    const seq = this.insert(zoneId, message);
+    return Promise.resolve({ messageId: messageIdOf(seq), ...message });
+  }
+
+  recent(zoneId: string, limit: number): Promise<ChatMessage[]> {
+    return Promise.resolve(this.recentStmt.all(zoneId, limit).map(toMessage));
+  }
+
+  after(zoneId: string, messageId: string | null | undefined, limit: number): Promise<ChatMessage[]> {
+    return Promise.resolve(this.afterStmt.all(zoneId, messageSeq(messageId) ?? 0, limit).map(toMessage));
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}

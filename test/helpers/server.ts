@@ -1,0 +1,102 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
+import { PROTOCOL_VERSION, ZONE_ROOM } from "@earshot/protocol";
+import type { ServerMessages } from "@earshot/protocol";
+import { loadConfig, startEarshot } from "@earshot/server";
+import type { EarshotServer, StartOptions, ZoneSettings } from "@earshot/server";
+
+/** A fresh temp database file path. */
+export function tempDb(): string {
+  return join(mkdtempSync(join(tmpdir(), "earshot-")), "test.db");
+}
+
+/** Boots a real Earshot server on a free port with a temp SQLite file. */
+export async function bootServer(
+  zone: ZoneSettings = {},
+  opts: StartOptions & { env?: Record<string, string> } = {},
+): Promise<EarshotServer & { url: string }> {
+  const config = loadConfig({ PORT: "1", ADMIN_PASSWORD: "test-password", EARSHOT_DB: tempDb(), ...opts.env });
+  config.port = 0;
+  config.host = "127.0.0.1";
+  config.zone = { ...config.zone, iceServers: [], ...zone };
+  const server = await startEarshot(config, { log: () => {}, ...opts });
+  return Object.assign(server, { url: `http://127.0.0.1:${server.port}` });
+}
+
+/** Collects every message a room receives, and lets a test await the next one of a type. */
+export class Inbox {
+  readonly all: { type: string; payload: any }[] = [];
+  private waiters: { type: string; pred: (p: any) => boolean; resolve: (p: any) => void }[] = [];
+
+  constructor(readonly room: Room) {
+    room.onMessage("*", (type, payload) => {
+      this.all.push({ type: String(type), payload });
+      this.waiters = this.waiters.filter((w) => {
+        if (w.type !== type || !w.pred(payload)) return true;
+        w.resolve(payload);
+        return false;
+      });
+    });
+  }
+
+  /** Messages of a type received so far. */
+  of<K extends keyof ServerMessages>(type: K): ServerMessages[K][] {
+    return this.all.filter((m) => m.type === type).map((m) => m.payload);
+  }
+
+  /** The next message of a type (or one already received) that matches `pred`. */
+  next<K extends keyof ServerMessages>(
+    type: K,
+    pred: (p: ServerMessages[K]) => boolean = () => true,
+    { timeoutMs = 10_000, fresh = false } = {},
+  ): Promise<ServerMessages[K]> {
+    if (!fresh) {
+      const seen = this.of(type).find(pred);
+      if (seen) return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for "${type}"`)), timeoutMs);
+      this.waiters.push({
+        type,
+        pred: pred as (p: any) => boolean,
+        resolve: (p) => {
+          clearTimeout(timer);
+          resolve(p);
+        },
+      });
+    });
+  }
+}
+
+export interface Joined {
+  client: Client;
+  room: Room;
+  inbox: Inbox;
+  joined: ServerMessages["room_joined"];
+}
+
+/** Joins a zone with a real SDK client and waits for `room_joined`. */
+export async function join(url: string, zoneId: string, name: string, extra: Record<string, unknown> = {}): Promise<Joined> {
+  const client = new Client(url);
+  const room = await client.joinOrCreate(ZONE_ROOM, {
+    zoneId,
+    userInfo: { name },
+    protocolVersion: PROTOCOL_VERSION,
+    ...extra,
+  });
+  const inbox = new Inbox(room);
+  const joined = await inbox.next("room_joined");
+  return { client, room, inbox, joined };
+}
+
+/** Resolves when `check` returns true, polling on the event loop (for state patches). */
+export async function until(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
