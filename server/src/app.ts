@@ -1,14 +1,14 @@
 import "./node20.js";
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { LocalDriver, LocalPresence, matchMaker, Server } from "@colyseus/core";
-import type { Presence } from "@colyseus/core";
+import { LocalDriver, LocalPresence, Server } from "@colyseus/core";
+import type { Presence, matchMaker } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ZONE_ROOM } from "@earshot/protocol";
 import { mountHttp } from "./admin/http.js";
 import type { EarshotConfig } from "./config.js";
 import { Metrics } from "./rooms/services.js";
-import type { Identity, ZoneServices } from "./rooms/services.js";
+import type { ZoneServices } from "./rooms/services.js";
 import { zoneRoomWith } from "./rooms/ZoneRoom.js";
 import { openChatStore } from "./storage/index.js";
 import type { ChatStore } from "./storage/ChatStore.js";
@@ -76,14 +76,19 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     metrics,
     banned,
     now: Date.now,
-    authenticate: options.authenticate as ((token: string | undefined) => Promise<Identity | undefined>) | undefined,
+    authenticate: options.authenticate,
   };
   server.define(ZONE_ROOM, zoneRoomWith(services)).filterBy(["zoneId"]);
   await server.listen(config.port, config.host);
   const port = (transport.server?.address() as AddressInfo | null)?.port ?? config.port;
 
-  log(`Earshot listening on http://localhost:${port} (chat store: ${config.databaseUrl ? "PostgreSQL" : config.sqliteFile}${config.redisUrl ? ", Redis presence" : ""})`);
-  if (generated) log(`Admin dashboard: http://localhost:${port}/admin  user "admin", password "${adminPassword}" (set ADMIN_PASSWORD to choose one)`);
+  if (generated)
+    log(
+      `Admin dashboard: http://localhost:${port}/admin  user "admin", password "${adminPassword}" (set ADMIN_PASSWORD to choose one)`,
+    );
+  log(
+    `Earshot listening on http://localhost:${port} (chat store: ${config.databaseUrl ? "PostgreSQL" : config.sqliteFile}${config.redisUrl ? ", Redis presence" : ""})`,
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -74,7 +74,7 @@ function iceServersFrom(raw: string | undefined): IceServer[] {
   try {
     parsed = JSON.parse(raw);
   } catch (cause) {
-    throw new Error("ICE_SERVERS must be JSON, e.g. [{\"urls\":\"stun:stun.example.org:3478\"}]", { cause });
+    throw new Error('ICE_SERVERS must be JSON, e.g. [{"urls":"stun:stun.example.org:3478"}]', { cause });
   }
   return iceServerSchema.array().parse(parsed);
 }
@@ -104,7 +104,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       offerTimeoutMs: num(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs),
       reconnectWindowS: num(env, "RECONNECT_WINDOW_S", d.reconnectWindowS),
       iceServers: iceServersFrom(env.ICE_SERVERS),
-      turnUrls: (env.TURN_URLS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      turnUrls: (env.TURN_URLS ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
       turnSecret: env.TURN_SECRET ?? "",
     },
   };

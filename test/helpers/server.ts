@@ -1,6 +1,6 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join as joinPath } from "node:path";
 import { Client } from "@colyseus/sdk";
 import type { Room } from "@colyseus/sdk";
 import { PROTOCOL_VERSION, ZONE_ROOM } from "@earshot/protocol";
@@ -10,7 +10,7 @@ import type { EarshotServer, StartOptions, ZoneSettings } from "@earshot/server"
 
 /** A fresh temp database file path. */
 export function tempDb(): string {
-  return join(mkdtempSync(join(tmpdir(), "earshot-")), "test.db");
+  return joinPath(mkdtempSync(joinPath(tmpdir(), "earshot-")), "test.db");
 }
 
 /** Boots a real Earshot server on a free port with a temp SQLite file. */
@@ -79,7 +79,12 @@ export interface Joined {
 }
 
 /** Joins a zone with a real SDK client and waits for `room_joined`. */
-export async function join(url: string, zoneId: string, name: string, extra: Record<string, unknown> = {}): Promise<Joined> {
+export async function join(
+  url: string,
+  zoneId: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<Joined> {
   const client = new Client(url);
   const room = await client.joinOrCreate(ZONE_ROOM, {
     zoneId,

@@ -39,6 +39,8 @@ export {
   zoneIdSchema,
   presenceStatusSchema,
   chatContentSchema,
+  iceServerSchema,
+  iceCandidateSchema,
   parseClientMessage,
   parseServerMessage,
   messageSeq,

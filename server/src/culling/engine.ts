@@ -186,10 +186,10 @@ export class ProximityEngine {
     const perUser = 2 * o.maxPeers;
     const candidates: { a: number; b: number; d: number; key: number; existing: boolean }[] = [];
     const seenPair = new Set<number>();
-    const nearest: { idx: Int32Array; dist: Float64Array; count: number }[] = new Array(n);
+    const nearest: { idx: Int32Array; dist: Float64Array; count: number }[] = [];
     for (let i = 0; i < n; i++) {
       const count = this.grid.nearest(i, this.ys, o.maxVisible, o.viewRadius, this.nIdx, this.nDist);
-      nearest[i] = { idx: this.nIdx.slice(0, count), dist: this.nDist.slice(0, count), count };
+      nearest.push({ idx: this.nIdx.slice(0, count), dist: this.nDist.slice(0, count), count });
       if (!this.bodies[i]!.inVoice) continue;
       let taken = 0;
       for (let c = 0; c < count && taken < perUser; c++) {

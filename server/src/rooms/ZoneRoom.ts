@@ -15,7 +15,7 @@ import {
   joinOptionsSchema,
   parseClientMessage,
 } from "@earshot/protocol";
-import type { ClientMessages, IceServer, Limits, RosterEntry, ServerMessages } from "@earshot/protocol";
+import type { ClientMessage, ClientMessages, IceServer, Limits, RosterEntry, ServerMessages } from "@earshot/protocol";
 import { ProximityEngine } from "../culling/engine.js";
 import type { TickResult } from "../culling/engine.js";
 import { ratePer, TokenBucket } from "../chat/rateLimit.js";
@@ -88,7 +88,10 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const parsed = joinOptionsSchema.safeParse(options);
     const version = (options as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) {
-      throw new ServerError(4400, `${ErrorCode.ProtocolMismatch}: server speaks protocol ${PROTOCOL_VERSION}, client ${String(version)}`);
+      throw new ServerError(
+        4400,
+        `${ErrorCode.ProtocolMismatch}: server speaks protocol ${PROTOCOL_VERSION}, client ${String(version)}`,
+      );
     }
     if (!parsed.success) throw new ServerError(4400, `${ErrorCode.InvalidMessage}: ${parsed.error.issues[0]?.message}`);
     const { userInfo, token, lastMessageId } = parsed.data;
@@ -193,7 +196,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (!user || !session) return;
     const ref = refOf(payload);
     const size = jsonSize(payload);
-    if (size === undefined) return this.fail(client, ErrorCode.InvalidMessage, `${type}: payload is not JSON-like`, ref);
+    if (size === undefined)
+      return this.fail(client, ErrorCode.InvalidMessage, `${type}: payload is not JSON-like`, ref);
     if (size > MAX_MESSAGE_BYTES) {
       return this.fail(client, ErrorCode.TooLarge, `${type}: ${size} bytes, the limit is ${MAX_MESSAGE_BYTES}`, ref);
     }
@@ -275,7 +279,13 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (m.micMuted !== undefined) user.micMuted = m.micMuted;
     this.broadcast(
       "presence",
-      { userId: user.id, sessionId: client.sessionId, status: user.status as never, zone: this.zoneId, micMuted: user.micMuted },
+      {
+        userId: user.id,
+        sessionId: client.sessionId,
+        status: user.status as never,
+        zone: this.zoneId,
+        micMuted: user.micMuted,
+      },
       { except: client },
     );
     await this.publishPresence(user);
@@ -287,7 +297,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       return this.fail(client, ErrorCode.InvalidMessage, `position: outside the world bounds of ±${bound} m`);
     }
     const take = session.position.take(this.services.now());
-    if (!take.ok) return this.fail(client, ErrorCode.RateLimited, "position: too many updates", undefined, take.retryAfterMs);
+    if (!take.ok)
+      return this.fail(client, ErrorCode.RateLimited, "position: too many updates", undefined, take.retryAfterMs);
     user.x = m.x;
     user.y = m.y;
     user.z = m.z;
@@ -296,17 +307,18 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
 
   private onJoinVoice(client: Client, user: User, zoneId: string): void {
     if (zoneId !== this.zoneId) {
-      return this.fail(client, ErrorCode.InvalidMessage, `join_voice_zone: you are in zone "${this.zoneId}", not "${zoneId}"`);
+      return this.fail(
+        client,
+        ErrorCode.InvalidMessage,
+        `join_voice_zone: you are in zone "${this.zoneId}", not "${zoneId}"`,
+      );
     }
     user.inVoice = true;
     const peers = [...this.engine.visibleOf(client.sessionId)].filter((id) => this.state.users.get(id)?.inVoice);
     client.send("zone_joined", { zoneId, peers });
   }
 
-  private relay(
-    client: Client,
-    m: { type: "offer" | "answer"; to: string; sdp: string } | { type: "ice_candidate"; to: string; candidate: unknown },
-  ): void {
+  private relay(client: Client, m: Extract<ClientMessage, { type: "offer" | "answer" | "ice_candidate" }>): void {
     const from = client.sessionId;
     if (!this.state.users.get(from)?.inVoice) {
       return this.fail(client, ErrorCode.NotInVoice, `${m.type}: join voice first`);
@@ -314,16 +326,18 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (!this.engine.isLinked(from, m.to)) {
       return this.fail(client, ErrorCode.NotPaired, `${m.type}: you are not paired with ${m.to}`);
     }
-    const { to, type, ...rest } = m;
-    if (type === "offer") this.offers.offered(from, to);
-    if (type === "answer") this.offers.answered(from, to);
-    this.sendTo(to, type, { from, ...rest });
+    const to = m.to;
+    if (m.type === "ice_candidate") return this.sendTo(to, "ice_candidate", { from, candidate: m.candidate });
+    if (m.type === "offer") this.offers.offered(from, to);
+    else this.offers.answered(from, to);
+    this.sendTo(to, m.type, { from, sdp: m.sdp });
   }
 
   private onVoiceState(client: Client, user: User, session: Session, m: ClientMessages["voice_state"]): void {
     if (m.speaking !== user.speaking || m.muted !== user.micMuted) {
       const take = session.voiceState.take(this.services.now());
-      if (!take.ok) return this.fail(client, ErrorCode.RateLimited, "voice_state: too many changes", undefined, take.retryAfterMs);
+      if (!take.ok)
+        return this.fail(client, ErrorCode.RateLimited, "voice_state: too many changes", undefined, take.retryAfterMs);
     }
     user.micMuted = m.muted;
     user.speaking = m.speaking && !m.muted;
@@ -416,7 +430,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
 
   private iceServersFor(userId: string): IceServer[] {
     const s = this.services.settings;
-    const turn = s.turnSecret && s.turnUrls.length ? [turnCredentials(s.turnUrls, s.turnSecret, userId, this.services.now())] : [];
+    const turn =
+      s.turnSecret && s.turnUrls.length ? [turnCredentials(s.turnUrls, s.turnSecret, userId, this.services.now())] : [];
     return [...s.iceServers, ...turn];
   }
 

@@ -6,13 +6,7 @@ import type { IceServer } from "@earshot/protocol";
  * username `expiry:userId`, password base64(HMAC-SHA1(secret, username)). Browsers never see
  * the shared secret.
  */
-export function turnCredentials(
-  urls: string[],
-  secret: string,
-  userId: string,
-  nowMs: number,
-  ttlS = 3600,
-): IceServer {
+export function turnCredentials(urls: string[], secret: string, userId: string, nowMs: number, ttlS = 3600): IceServer {
   const username = `${Math.floor(nowMs / 1000) + ttlS}:${userId}`;
   const credential = createHmac("sha1", secret).update(username).digest("base64");
   return { urls, username, credential };

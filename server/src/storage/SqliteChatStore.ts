@@ -44,7 +44,9 @@ export class SqliteChatStore implements ChatStore {
     const bump = this.db.prepare<[string], { last: number }>(
       "INSERT INTO zone_seq (zone, last) VALUES (?, 1) ON CONFLICT(zone) DO UPDATE SET last = last + 1 RETURNING last",
     );
-    const add = this.db.prepare("INSERT INTO messages (zone, seq, sender, name, content, ts) VALUES (?, ?, ?, ?, ?, ?)");
+    const add = this.db.prepare(
+      "INSERT INTO messages (zone, seq, sender, name, content, ts) VALUES (?, ?, ?, ?, ?, ?)",
+    );
     this.insert = this.db.transaction((zone: string, m: NewChatMessage) => {
       const seq = bump.get(zone)!.last;
       add.run(zone, seq, m.from, m.name, m.content, m.timestamp);
