@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { LocalDriver, LocalPresence, Server } from "@colyseus/core";
 import type { Presence, matchMaker } from "@colyseus/core";
+import { Encoder } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ZONE_ROOM } from "@earshot/protocol";
 import { mountHttp } from "./admin/http.js";
@@ -10,8 +11,12 @@ import type { EarshotConfig } from "./config.js";
 import { Metrics } from "./rooms/services.js";
 import type { ZoneServices } from "./rooms/services.js";
 import { zoneRoomWith } from "./rooms/ZoneRoom.js";
+import type { ZoneRoom } from "./rooms/ZoneRoom.js";
 import { openChatStore } from "./storage/index.js";
 import type { ChatStore } from "./storage/ChatStore.js";
+
+// A zone's full roster (500 users by default) is sent on join and exceeds the 8 KB default.
+Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
 
 /** Frames above this close the socket (1009). Messages above MAX_MESSAGE_BYTES get `too_large`. */
 export const TRANSPORT_MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -21,6 +26,8 @@ export interface StartOptions {
   authenticate?: ZoneServices["authenticate"];
   /** Chat store to use instead of the one the config names. */
   store?: ChatStore;
+  /** A ZoneRoom subclass to run instead of ZoneRoom (it gets the same services). */
+  roomClass?: typeof ZoneRoom;
   /** Prints the start banner and the admin password. Default true. */
   log?: (line: string) => void;
 }
@@ -78,7 +85,7 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     now: Date.now,
     authenticate: options.authenticate,
   };
-  server.define(ZONE_ROOM, zoneRoomWith(services)).filterBy(["zoneId"]);
+  server.define(ZONE_ROOM, zoneRoomWith(services, options.roomClass)).filterBy(["zoneId"]);
   await server.listen(config.port, config.host);
   const port = (transport.server?.address() as AddressInfo | null)?.port ?? config.port;
 

@@ -99,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       viewRadius: num(env, "VIEW_RADIUS_M", d.viewRadius),
       maxVisible: num(env, "MAX_VISIBLE", d.maxVisible),
       maxPeers: num(env, "MAX_PEERS", d.maxPeers),
+      refreshTicks: num(env, "REFRESH_TICKS", d.refreshTicks),
       maxClients: num(env, "MAX_CLIENTS", d.maxClients),
       worldBound: num(env, "WORLD_BOUND_M", d.worldBound),
       offerTimeoutMs: num(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs),

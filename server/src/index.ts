@@ -7,6 +7,8 @@ export { User, ZoneState } from "./rooms/state.js";
 export { Metrics } from "./rooms/services.js";
 export type { ZoneServices, Identity } from "./rooms/services.js";
 export { ProximityEngine, DEFAULT_PROXIMITY, initiatorOf } from "./culling/engine.js";
+export { SpatialGrid, BruteForceIndex } from "./culling/grid.js";
+export type { NeighbourIndex } from "./culling/grid.js";
 export type { ProximityOptions, Body, TickResult, CullUpdate, ClosedLink } from "./culling/engine.js";
 export { SqliteChatStore } from "./storage/SqliteChatStore.js";
 export { PostgresChatStore } from "./storage/PostgresChatStore.js";

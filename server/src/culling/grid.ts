@@ -1,97 +1,209 @@
+/** Finds the k nearest neighbours of a point; the engine's only spatial dependency. */
+export interface NeighbourIndex {
+  /** Replaces the contents with points 0..count-1. */
+  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, count: number): void;
+  /**
+   * The `k` points nearest to point `self` within `radiusM` (3D distance), nearest first,
+   * written into `outIdx` / `outDist`. Returns how many were found.
+   */
+  nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number;
+}
+
+/** Inserts (j, d2) into the sorted top-k held in outIdx/outDist; returns the new count. */
+function insertTopK(
+  j: number,
+  d2: number,
+  found: number,
+  k: number,
+  outIdx: Int32Array,
+  outDist: Float64Array,
+): number {
+  let at = found < k ? found++ : k - 1;
+  while (at > 0 && outDist[at - 1]! > d2) {
+    outDist[at] = outDist[at - 1]!;
+    outIdx[at] = outIdx[at - 1]!;
+    at--;
+  }
+  outDist[at] = d2;
+  outIdx[at] = j;
+  return found;
+}
+
 /**
- * A spatial hash grid over the x/z plane for k-nearest queries. Rebuilt every tick from flat
- * coordinate arrays: O(N) to build, and a query visits only the cells near the point, so the
- * whole tick costs O(N·k) instead of O(N²).
+ * A spatial hash grid over the x/z plane, rebuilt every tick by counting sort into flat
+ * arrays: O(N) to build, and a query visits only the cells near its point, so a tick costs
+ * O(N·k) instead of O(N²).
  */
-export class SpatialGrid {
-  private readonly cells = new Map<number, number[]>();
-  private xs: ArrayLike<number> = [];
-  private zs: ArrayLike<number> = [];
+export class SpatialGrid implements NeighbourIndex {
+  /** Open-addressing table cell key -> cell number; typed arrays, no Map (slow here). */
+  private tableKeys = new Int32Array(0);
+  private tableCells = new Int32Array(0);
+  private tableMask = 0;
+  private cellStart = new Int32Array(0);
+  private cellCount = new Int32Array(0);
+  private cellOfPoint = new Int32Array(0);
+  /** Points sorted by cell, with their coordinates alongside for locality. */
+  private items = new Int32Array(0);
+  private ix = new Float64Array(0);
+  private iy = new Float64Array(0);
+  private iz = new Float64Array(0);
+  private xs: Float64Array = new Float64Array(0);
+  private ys: Float64Array = new Float64Array(0);
+  private zs: Float64Array = new Float64Array(0);
 
   /** @param cellM cell edge in metres. */
   constructor(private readonly cellM: number) {}
 
-  /** Replaces the contents with points 0..count-1 at (xs[i], zs[i]). */
-  rebuild(xs: ArrayLike<number>, zs: ArrayLike<number>, count: number): void {
+  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, count: number): void {
     this.xs = xs;
+    this.ys = ys;
     this.zs = zs;
-    for (const bucket of this.cells.values()) bucket.length = 0;
-    for (let i = 0; i < count; i++) {
-      const key = this.keyOf(this.cellOf(xs[i]!), this.cellOf(zs[i]!));
-      let bucket = this.cells.get(key);
-      if (!bucket) this.cells.set(key, (bucket = []));
-      bucket.push(i);
+    if (this.items.length < count) {
+      const size = Math.max(64, count * 2);
+      this.items = new Int32Array(size);
+      this.cellOfPoint = new Int32Array(size);
+      this.ix = new Float64Array(size);
+      this.iy = new Float64Array(size);
+      this.iz = new Float64Array(size);
+      this.cellStart = new Int32Array(size + 1);
+      this.cellCount = new Int32Array(size + 1);
     }
-    // Drop buckets left empty by people who moved on, so the map tracks the occupied area.
-    if (this.cells.size > 2 * count + 64) {
-      for (const [key, bucket] of this.cells) if (bucket.length === 0) this.cells.delete(key);
+    const tableSize = 1 << Math.max(6, Math.ceil(Math.log2(count * 2 + 1)));
+    if (this.tableKeys.length !== tableSize) {
+      this.tableKeys = new Int32Array(tableSize);
+      this.tableCells = new Int32Array(tableSize);
+      this.tableMask = tableSize - 1;
+    }
+    this.tableKeys.fill(-1);
+    const counts = this.cellCount;
+    let cells = 0;
+    for (let i = 0; i < count; i++) {
+      const key = this.keyOf(Math.floor(xs[i]! / this.cellM), Math.floor(zs[i]! / this.cellM));
+      let c = this.lookup(key);
+      if (c < 0) {
+        c = cells++;
+        this.insert(key, c);
+        counts[c] = 0;
+      }
+      this.cellOfPoint[i] = c;
+      counts[c]!++;
+    }
+    const start = this.cellStart;
+    let sum = 0;
+    for (let c = 0; c < cells; c++) {
+      start[c] = sum;
+      sum += counts[c]!;
+      counts[c] = 0;
+    }
+    start[cells] = sum;
+    for (let i = 0; i < count; i++) {
+      const c = this.cellOfPoint[i]!;
+      const at = start[c]! + counts[c]!++;
+      this.items[at] = i;
+      this.ix[at] = xs[i]!;
+      this.iy[at] = ys[i]!;
+      this.iz[at] = zs[i]!;
     }
   }
 
-  /**
-   * The `k` points nearest to point `self` within `radiusM` (3D distance, with `ys`), nearest
-   * first, written into `outIdx` / `outDist`. Returns how many were found.
-   *
-   * Rings of cells are visited outwards; after ring r every unvisited point is farther than
-   * r·cell, so the search stops as soon as k points lie within that bound.
-   */
-  nearest(
-    self: number,
-    ys: ArrayLike<number>,
-    k: number,
-    radiusM: number,
-    outIdx: Int32Array,
-    outDist: Float64Array,
-  ): number {
+  nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {
     const x = this.xs[self]!;
-    const y = ys[self]!;
+    const y = this.ys[self]!;
     const z = this.zs[self]!;
-    const cx = this.cellOf(x);
-    const cz = this.cellOf(z);
+    const cell = this.cellM;
+    const cx = Math.floor(x / cell);
+    const cz = Math.floor(z / cell);
     const r2max = radiusM * radiusM;
-    const maxRing = Math.ceil(radiusM / this.cellM);
+    const maxRing = Math.ceil(radiusM / cell);
+    const { cellStart, cellCount, items, ix, iy, iz } = this;
     let found = 0;
+    // Rings of cells outwards; after ring r every unvisited point is farther than r·cell.
     for (let ring = 0; ring <= maxRing; ring++) {
       for (let dx = -ring; dx <= ring; dx++) {
-        const edge = dx === -ring || dx === ring;
-        for (let dz = -ring; dz <= ring; dz += edge ? 1 : 2 * ring) {
-          const bucket = this.cells.get(this.keyOf(cx + dx, cz + dz));
-          if (bucket === undefined) continue;
-          for (let b = 0; b < bucket.length; b++) {
-            const j = bucket[b]!;
-            if (j === self) continue;
-            const ex = this.xs[j]! - x;
-            const ey = ys[j]! - y;
-            const ez = this.zs[j]! - z;
-            const d2 = ex * ex + ey * ey + ez * ez;
-            if (d2 > r2max) continue;
-            if (found === k && d2 >= outDist[k - 1]!) continue;
-            // Insertion into the sorted top-k.
-            let at = found < k ? found++ : k - 1;
-            while (at > 0 && outDist[at - 1]! > d2) {
-              outDist[at] = outDist[at - 1]!;
-              outIdx[at] = outIdx[at - 1]!;
-              at--;
+        const step = dx === -ring || dx === ring ? 1 : 2 * ring;
+        for (let dz = -ring; dz <= ring; dz += step) {
+          const c = this.lookup(this.keyOf(cx + dx, cz + dz));
+          if (c >= 0) {
+            const end = cellStart[c]! + cellCount[c]!;
+            for (let at = cellStart[c]!; at < end; at++) {
+              const ex = ix[at]! - x;
+              const ey = iy[at]! - y;
+              const ez = iz[at]! - z;
+              const d2 = ex * ex + ey * ey + ez * ez;
+              if (d2 > r2max || (found === k && d2 >= outDist[k - 1]!)) continue;
+              const j = items[at]!;
+              if (j !== self) found = insertTopK(j, d2, found, k, outIdx, outDist);
             }
-            outDist[at] = d2;
-            outIdx[at] = j;
           }
-          if (ring === 0) break;
         }
       }
-      const bound = ring * this.cellM;
+      const bound = ring * cell;
       if (found === k && outDist[k - 1]! <= bound * bound) break;
     }
     for (let i = 0; i < found; i++) outDist[i] = Math.sqrt(outDist[i]!);
     return found;
   }
 
-  private cellOf(v: number): number {
-    return Math.floor(v / this.cellM);
+  private slotOf(key: number): number {
+    return Math.imul(key, 0x9e3779b1) >>> 0;
+  }
+
+  /** Cell number of a key, or -1. */
+  private lookup(key: number): number {
+    const keys = this.tableKeys;
+    for (let at = this.slotOf(key) & this.tableMask; ; at = (at + 1) & this.tableMask) {
+      const k = keys[at]!;
+      if (k === key) return this.tableCells[at]!;
+      if (k === -1) return -1;
+    }
+  }
+
+  private insert(key: number, cell: number): void {
+    const keys = this.tableKeys;
+    let at = this.slotOf(key) & this.tableMask;
+    while (keys[at] !== -1) at = (at + 1) & this.tableMask;
+    keys[at] = key;
+    this.tableCells[at] = cell;
   }
 
   private keyOf(cx: number, cz: number): number {
-    // Exact for |cell| < 2^20 (10,000 m bounds at 1 cm cells), no collisions.
-    return (cx + 1_048_576) * 2_097_152 + (cz + 1_048_576);
+    // 15 bits an axis keeps keys small non-negative integers. Cells 32,768 apart share a
+    // key; the distance check drops such far points, so this only costs a little time.
+    return ((cx & 0x7fff) << 15) | (cz & 0x7fff);
+  }
+}
+
+/**
+ * All-pairs neighbour search: O(N) per query, O(N²) per tick. The reference the grid is
+ * tested and benchmarked against.
+ */
+export class BruteForceIndex implements NeighbourIndex {
+  private xs: Float64Array = new Float64Array(0);
+  private ys: Float64Array = new Float64Array(0);
+  private zs: Float64Array = new Float64Array(0);
+  private count = 0;
+
+  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, count: number): void {
+    this.xs = xs;
+    this.ys = ys;
+    this.zs = zs;
+    this.count = count;
+  }
+
+  nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {
+    const { xs, ys, zs } = this;
+    const r2max = radiusM * radiusM;
+    let found = 0;
+    for (let j = 0; j < this.count; j++) {
+      if (j === self) continue;
+      const ex = xs[j]! - xs[self]!;
+      const ey = ys[j]! - ys[self]!;
+      const ez = zs[j]! - zs[self]!;
+      const d2 = ex * ex + ey * ey + ez * ez;
+      if (d2 > r2max || (found === k && d2 >= outDist[k - 1]!)) continue;
+      found = insertTopK(j, d2, found, k, outIdx, outDist);
+    }
+    for (let i = 0; i < found; i++) outDist[i] = Math.sqrt(outDist[i]!);
+    return found;
   }
 }

@@ -347,7 +347,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
 
   // ---- tick -----------------------------------------------------------------------------
 
-  private tick(): void {
+  /** One simulation step: the proximity engine, then its diffs applied to clients. */
+  protected tick(): void {
     const started = performance.now();
     const result = this.engine.tick(this.state.users.entries());
     this.apply(result);
@@ -356,7 +357,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.services.metrics.tickMaxMs = Math.max(this.services.metrics.tickMaxMs, ms);
   }
 
-  private apply(result: TickResult): void {
+  protected apply(result: TickResult): void {
     for (const [initiator, other] of result.opened) this.sendTo(initiator, "new_peer", { peerId: other });
     this.closeLinks(result.closed);
     for (const [id, update] of result.cull) this.sendTo(id, "cull_update", update);
@@ -445,8 +446,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
 }
 
 /** A ZoneRoom class bound to a server's services, for `server.define("zone", ...)`. */
-export function zoneRoomWith(services: ZoneServices): typeof ZoneRoom {
-  return class BoundZoneRoom extends ZoneRoom {
+export function zoneRoomWith(services: ZoneServices, Base: typeof ZoneRoom = ZoneRoom): typeof ZoneRoom {
+  return class BoundZoneRoom extends Base {
     protected override services = services;
   };
 }
