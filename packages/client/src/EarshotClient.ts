@@ -1,0 +1,399 @@
+import { Client } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
+import {
+  AUDIO_CONSTRAINTS,
+  EarshotError,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  ZONE_ROOM,
+  messageSeq,
+  parseServerMessage,
+} from "@earshot/protocol";
+import type {
+  ChatMessage,
+  ClientMessages,
+  IceServer,
+  PresenceStatus,
+  ServerMessage,
+  ServerMessages,
+} from "@earshot/protocol";
+import { TypedEmitter } from "./emitter.js";
+import { VoicePeers } from "./voice/VoicePeers.js";
+import type { PeerEndReason, PeerFactory } from "./voice/VoicePeers.js";
+
+/** When and how often to retry a join after the connection is lost for good. */
+export interface ReconnectPolicy {
+  /** Delay before attempt `n` (1-based), or undefined to give up. */
+  nextDelayMs(attempt: number): number | undefined;
+}
+
+/** Exponential backoff from 500 ms to 10 s, ten attempts. */
+export const DEFAULT_RECONNECT_POLICY: ReconnectPolicy = {
+  nextDelayMs: (attempt) => (attempt > 10 ? undefined : Math.min(10_000, 500 * 2 ** (attempt - 1))),
+};
+
+/** Options of {@link EarshotClient}; `serverUrl`, `user` and `createPeer` are required. */
+export interface EarshotClientOptions {
+  /** `http(s)://host:port` of the Earshot server. */
+  serverUrl: string;
+  /** Display name (the server trims it to 32 characters) and avatar choice. */
+  user: { name: string; avatar?: string };
+  /** Join token, when the server authenticates. */
+  token?: string;
+  /** Makes WebRTC peers; pass simple-peer's default export (`(o) => new SimplePeer(o)`). */
+  createPeer: PeerFactory;
+  /** simple-peer's `wrtc` option: `@roamhq/wrtc` in Node. Unset in browsers. */
+  wrtc?: unknown;
+  /** ICE servers to use instead of the ones the server hands out. */
+  iceServers?: IceServer[];
+  /** Retry policy after the SDK's own reconnection gave up. Default {@link DEFAULT_RECONNECT_POLICY}. */
+  reconnect?: ReconnectPolicy;
+  /** Microphone access. Default `navigator.mediaDevices.getUserMedia`. */
+  getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
+}
+
+/** Delivery state of a chat message this client sent. */
+export type ChatStatus =
+  | { clientMessageId: string; status: "pending"; content: string }
+  | { clientMessageId: string; status: "delivered"; content: string; messageId: string; timestamp: number }
+  | { clientMessageId: string; status: "failed"; content: string; error: ServerMessages["error"] };
+
+export type ConnectionState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
+
+/** Events of {@link EarshotClient}: name -> arguments. */
+export type EarshotClientEvents = {
+  connectionState: [state: ConnectionState];
+  joined: [info: ServerMessages["room_joined"]];
+  /** A chat message from someone else, live or recovered; each message once. */
+  chat: [message: ChatMessage];
+  chatStatus: [status: ChatStatus];
+  typing: [event: ServerMessages["typing"]];
+  presence: [event: ServerMessages["presence"]];
+  userJoined: [event: ServerMessages["user_joined"]];
+  userLeft: [event: ServerMessages["user_left"]];
+  cullUpdate: [event: ServerMessages["cull_update"]];
+  peerVoiceState: [event: ServerMessages["peer_voice_state"]];
+  /** Messages recovered after a reconnect or reload. */
+  recovered: [messages: ChatMessage[]];
+  /** An `error` from the server that no pending chat claimed. */
+  serverError: [error: ServerMessages["error"]];
+  peerStream: [peerId: string, stream: MediaStream];
+  peerConnected: [peerId: string];
+  peerClosed: [peerId: string, reason: PeerEndReason];
+  /** Microphone denied or missing: voice continues listen-only. */
+  micError: [error: EarshotError];
+};
+
+let nextRef = 0;
+
+/**
+ * Earshot without an engine: join a zone, chat, presence, typing, positions, reconnection
+ * with gapless chat, and WebRTC voice over the links the server decides. Runs in browsers and
+ * in Node (bots, tests) with `wrtc`.
+ */
+export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
+  /** The zone's room while joined. */
+  room?: Room;
+  zoneId?: string;
+  /** Our session id (the peer id others see). */
+  sessionId?: string;
+  userId?: string;
+  /** Chat history plus everything received since, in id order, each message once. */
+  readonly messages: ChatMessage[] = [];
+  readonly voice: VoicePeers;
+  private state: ConnectionState = "idle";
+  private readonly sdk: Client;
+  private readonly seen = new Set<string>();
+  private readonly pending = new Map<string, ChatStatus & { status: "pending" }>();
+  private iceServers: IceServer[] = [];
+  private micStream?: MediaStream;
+  private micMuted = false;
+  private inVoice = false;
+  private closing = false;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private roomJoinedWaiter?: (info: ServerMessages["room_joined"]) => void;
+
+  constructor(readonly options: EarshotClientOptions) {
+    super();
+    this.sdk = new Client(options.serverUrl);
+    this.voice = new VoicePeers({
+      createPeer: options.createPeer,
+      send: (type, payload) => this.send(type, payload),
+      iceServers: () => options.iceServers ?? this.iceServers,
+      localStream: () => this.micStream,
+      muted: () => this.micMuted,
+      wrtc: options.wrtc,
+    });
+    this.voice.on("peerStream", (id, stream) => this.emit("peerStream", id, stream));
+    this.voice.on("peerConnected", (id) => this.emit("peerConnected", id));
+    this.voice.on("peerClosed", (id, reason) => this.emit("peerClosed", id, reason));
+  }
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  /** The id of the newest chat message seen, for catch-up. */
+  get lastMessageId(): string | undefined {
+    return this.messages.at(-1)?.messageId;
+  }
+
+  /** Joins a zone (leaving the current one first) and resolves on `room_joined`. */
+  async join(zoneId: string): Promise<ServerMessages["room_joined"]> {
+    if (this.room) await this.leaveRoom();
+    this.zoneId = zoneId;
+    this.messages.length = 0;
+    this.seen.clear();
+    return this.connect(undefined);
+  }
+
+  /** Zone transition: voice links close, leave_room, then join the other zone (and its voice). */
+  async changeZone(zoneId: string): Promise<ServerMessages["room_joined"]> {
+    const wasInVoice = this.inVoice;
+    const joined = await this.join(zoneId);
+    if (wasInVoice) this.joinVoice();
+    return joined;
+  }
+
+  /** Sends a chat message; its status goes pending -> delivered | failed (`chatStatus`). */
+  sendChat(content: string): ChatStatus & { done: Promise<ChatStatus> } {
+    const clientMessageId = `c${Date.now().toString(36)}-${(nextRef++).toString(36)}`;
+    const status = { clientMessageId, status: "pending" as const, content };
+    this.pending.set(clientMessageId, status);
+    const done = new Promise<ChatStatus>((resolve) => {
+      const off = this.on("chatStatus", (s) => {
+        if (s.clientMessageId === clientMessageId && s.status !== "pending") {
+          off();
+          resolve(s);
+        }
+      });
+    });
+    this.emit("chatStatus", status);
+    this.send("chat", { content, clientMessageId });
+    return { ...status, done };
+  }
+
+  setTyping(isTyping: boolean): void {
+    this.send("typing", { isTyping });
+  }
+
+  setPresence(status: PresenceStatus): void {
+    this.send("presence", { status, micMuted: this.micMuted });
+  }
+
+  /** Publishes our position (metres) and heading (radians). */
+  sendPosition(x: number, y: number, z: number, rotY?: number): void {
+    this.send("position", rotY === undefined ? { x, y, z } : { x, y, z, rotY });
+  }
+
+  /**
+   * Joins voice in the current zone. With a stream it is sent as our voice; without one the
+   * client listens only. Use {@link openMicrophone} to get the spec's microphone stream.
+   */
+  joinVoice(stream?: MediaStream): void {
+    if (stream) this.micStream = stream;
+    this.inVoice = true;
+    if (this.zoneId) this.send("join_voice_zone", { zoneId: this.zoneId });
+  }
+
+  /** Leaves voice: every link closes. */
+  leaveVoice(): void {
+    this.inVoice = false;
+    this.voice.closeAll("voice_off");
+    this.send("disconnect_voice", {});
+  }
+
+  /** Asks for the microphone with the spec's constraints; on failure emits `micError` and returns undefined. */
+  async openMicrophone(deviceId?: string): Promise<MediaStream | undefined> {
+    const gum =
+      this.options.getUserMedia ??
+      ((c: MediaStreamConstraints) => globalThis.navigator.mediaDevices.getUserMedia(c));
+    try {
+      const stream = await gum({ audio: { ...AUDIO_CONSTRAINTS, ...(deviceId && { deviceId: { exact: deviceId } }) }, video: false });
+      const old = this.micStream;
+      this.micStream = stream;
+      this.voice.applyMute();
+      if (old && old !== stream) for (const t of old.getTracks()) t.stop();
+      return stream;
+    } catch (cause) {
+      this.emit("micError", new EarshotError(ErrorCode.InvalidMessage, `microphone unavailable: ${(cause as Error).message}`, { cause }));
+      return undefined;
+    }
+  }
+
+  /** Stops sending audio (the senders carry no track, so a muted mic costs no bandwidth). */
+  mute(): void {
+    this.setMuted(true);
+  }
+
+  unmute(): void {
+    this.setMuted(false);
+  }
+
+  get muted(): boolean {
+    return this.micMuted;
+  }
+
+  /** Tells the server (and so our links) whether we are speaking, with an optional level 0..1. */
+  setSpeaking(speaking: boolean, level?: number): void {
+    this.send("voice_state", { muted: this.micMuted, speaking, ...(level !== undefined && { volume: Math.min(1, Math.max(0, level)) }) });
+  }
+
+  /** Leaves the zone and stops everything: no socket, timer or peer connection is left. Safe twice. */
+  async close(): Promise<void> {
+    if (this.closing && this.state === "closed") return;
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    this.voice.closeAll("closed");
+    if (this.room) await this.leaveRoom();
+    for (const t of this.micStream?.getTracks() ?? []) t.stop();
+    this.micStream = undefined;
+    this.setState("closed");
+    this.removeAllListeners();
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private setMuted(muted: boolean): void {
+    this.micMuted = muted;
+    this.voice.applyMute();
+    this.send("voice_state", { muted, speaking: false });
+  }
+
+  private send<K extends keyof ClientMessages>(type: K, payload: ClientMessages[K]): void {
+    this.room?.send(type, payload);
+  }
+
+  private async connect(lastMessageId: string | undefined): Promise<ServerMessages["room_joined"]> {
+    this.setState("connecting");
+    const room = await this.sdk.joinOrCreate(ZONE_ROOM, {
+      zoneId: this.zoneId,
+      userInfo: { name: this.options.user.name, avatar: this.options.user.avatar },
+      protocolVersion: PROTOCOL_VERSION,
+      ...(lastMessageId && { lastMessageId }),
+      ...(this.options.token && { token: this.options.token }),
+    });
+    this.room = room;
+    this.sessionId = room.sessionId;
+    const joined = new Promise<ServerMessages["room_joined"]>((resolve) => (this.roomJoinedWaiter = resolve));
+    room.onMessage("*", (type, payload) => {
+      const message = parseServerMessage(String(type), payload);
+      if (message) this.onServerMessage(message);
+    });
+    room.onDrop(() => this.setState("reconnecting"));
+    room.onReconnect(() => {
+      this.setState("connected");
+      // The server replays nothing by itself: ask for what we missed.
+      this.send("reconnect", { lastMessageId: this.lastMessageId ?? null });
+    });
+    room.onLeave((code) => {
+      if (this.room !== room) return;
+      this.room = undefined;
+      if (this.closing || code === 4000) return;
+      // The SDK gave up (or could not try): join again with what we have seen.
+      this.voice.closeAll("closed");
+      this.setState("reconnecting");
+      this.retry(1);
+    });
+    const info = await joined;
+    this.iceServers = info.iceServers;
+    this.setState("connected");
+    if (this.inVoice) this.send("join_voice_zone", { zoneId: info.zoneId });
+    return info;
+  }
+
+  private retry(attempt: number): void {
+    const delay = (this.options.reconnect ?? DEFAULT_RECONNECT_POLICY).nextDelayMs(attempt);
+    if (delay === undefined || this.closing) return this.setState("closed");
+    this.retryTimer = setTimeout(() => {
+      this.connect(this.lastMessageId).catch(() => this.retry(attempt + 1));
+    }, delay);
+  }
+
+  private async leaveRoom(): Promise<void> {
+    const room = this.room;
+    if (!room) return;
+    this.voice.closeAll("zone_change");
+    this.room = undefined;
+    const left = new Promise<void>((resolve) => {
+      room.onLeave(() => resolve());
+    });
+    room.send("leave_room", {});
+    await Promise.race([left, new Promise((r) => setTimeout(r, 2_000))]);
+    if (room.connection.isOpen) await room.leave(true);
+  }
+
+  private onServerMessage(m: ServerMessage): void {
+    if (this.voice.handle(m.type, m as never)) return;
+    switch (m.type) {
+      case "connected":
+        this.userId = m.userId;
+        return;
+      case "room_joined":
+        this.zoneId = m.zoneId;
+        this.addMessages(m.history, false);
+        this.emit("joined", m);
+        this.roomJoinedWaiter?.(m);
+        return;
+      case "chat":
+        this.addMessages([m], true);
+        return;
+      case "reconnected":
+        this.emit("recovered", this.addMessages(m.missedMessages, true));
+        return;
+      case "message_ack": {
+        const p = m.clientMessageId ? this.pending.get(m.clientMessageId) : undefined;
+        if (!p) return;
+        this.pending.delete(p.clientMessageId);
+        const own = { messageId: m.messageId, from: this.userId ?? "", name: this.options.user.name, content: p.content, timestamp: m.timestamp };
+        this.addMessages([own], false);
+        this.emit("chatStatus", { clientMessageId: p.clientMessageId, status: "delivered", content: p.content, messageId: m.messageId, timestamp: m.timestamp });
+        return;
+      }
+      case "error": {
+        const p = m.ref ? this.pending.get(m.ref) : undefined;
+        if (p) {
+          this.pending.delete(p.clientMessageId);
+          this.emit("chatStatus", { clientMessageId: p.clientMessageId, status: "failed", content: p.content, error: m });
+        } else this.emit("serverError", m);
+        return;
+      }
+      case "typing":
+        return this.emit("typing", m);
+      case "presence":
+        return this.emit("presence", m);
+      case "user_joined":
+        return this.emit("userJoined", m);
+      case "user_left":
+        return this.emit("userLeft", m);
+      case "cull_update":
+        return this.emit("cullUpdate", m);
+      case "peer_voice_state":
+        return this.emit("peerVoiceState", m);
+      default:
+        return;
+    }
+  }
+
+  /** Adds unseen messages in id order; returns (and with `announce` emits) the new ones. */
+  private addMessages(list: ChatMessage[], announce: boolean): ChatMessage[] {
+    const added: ChatMessage[] = [];
+    for (const msg of list) {
+      if (this.seen.has(msg.messageId)) continue;
+      this.seen.add(msg.messageId);
+      added.push(msg);
+      let at = this.messages.length;
+      const seq = messageSeq(msg.messageId) ?? 0;
+      while (at > 0 && (messageSeq(this.messages[at - 1]!.messageId) ?? 0) > seq) at--;
+      this.messages.splice(at, 0, msg);
+      if (announce) this.emit("chat", msg);
+    }
+    return added;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit("connectionState", state);
+  }
+}
