@@ -107,6 +107,12 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     close: () =>
       (closing ??= (async () => {
         await server.gracefullyShutdown(false);
+        // Colyseus stops the WebSocket side; the HTTP server and its keep-alive sockets are ours.
+        const http = transport.server;
+        if (http?.listening) {
+          http.closeAllConnections();
+          await new Promise<void>((resolve) => http.close(() => resolve()));
+        }
         await store.close();
       })()),
   };

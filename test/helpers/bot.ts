@@ -5,7 +5,10 @@ import type { PeerLike } from "@earshot/client";
 
 const { RTCAudioSource, RTCAudioSink } = wrtc.nonstandard as unknown as {
   RTCAudioSource: new () => { createTrack(): MediaStreamTrack; onData(d: object): void };
-  RTCAudioSink: new (track: MediaStreamTrack) => { ondata?: (d: { samples: Int16Array; sampleRate: number }) => void; stop(): void };
+  RTCAudioSink: new (track: MediaStreamTrack) => {
+    ondata?: (d: { samples: Int16Array; sampleRate: number }) => void;
+    stop(): void;
+  };
 };
 
 /** Level and pitch of received audio, from the last ~200 ms of samples. */
@@ -50,6 +53,8 @@ export class Listener {
 export class Bot {
   readonly client: EarshotClient;
   readonly listeners = new Map<string, Listener>();
+  /** Peer ids of our links, as the server's last cull_update reported them. */
+  serverLinks: string[] = [];
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly track: MediaStreamTrack;
 
@@ -77,6 +82,7 @@ export class Bot {
       this.listeners.get(peerId)?.stop();
       this.listeners.set(peerId, new Listener(stream.getAudioTracks()[0]!));
     });
+    this.client.on("cullUpdate", (c) => (this.serverLinks = c.audiblePeers.map((p) => p.peerId).sort()));
     this.client.on("peerClosed", (peerId) => {
       this.listeners.get(peerId)?.stop();
       this.listeners.delete(peerId);
@@ -87,7 +93,7 @@ export class Bot {
   async enter(zone: string, x: number, z = 0): Promise<void> {
     await this.client.join(zone);
     this.client.sendPosition(x, 0, z);
-    this.client.joinVoice(new wrtc.MediaStream([this.track]) as unknown as MediaStream);
+    this.client.joinVoice(new wrtc.MediaStream([this.track]));
   }
 
   /** Open RTCPeerConnections this bot holds. */
@@ -96,6 +102,13 @@ export class Bot {
       const pc = this.client.voice.connectionOf(id);
       return pc && pc.connectionState !== "closed";
     });
+  }
+
+  /** Peer ids whose connection is established. */
+  connectedPeers(): string[] {
+    return this.client.voice.peerIds
+      .filter((id) => this.client.voice.connectionOf(id)?.connectionState === "connected")
+      .sort();
   }
 
   /** Bytes sent on all links (outbound RTP). */
@@ -120,7 +133,11 @@ export class Bot {
 }
 
 /** Waits until `check` holds, polling on the event loop; for audio that arrives continuously. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = "condition"): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -31,3 +31,125 @@ test("two bots 5 m apart hear each other's tone", async () => {
   await eventually(() => heard(alice, bob, 1000, 440), 15_000, "Alice to hear Bob's 1 kHz");
   await eventually(() => heard(bob, alice, 440, 1000), 15_000, "Bob to hear Alice's 440 Hz");
 });
+
+test("12 bots in a 3 m circle: at most 8 live peer connections each, all of them server links", async () => {
+  const ring = Array.from({ length: 12 }, (_, i) => bot(`R${i}`, 300 + i * 50));
+  await Promise.all(
+    ring.map((b, i) => b.enter("ring", 1.5 * Math.cos((i * Math.PI) / 6), 1.5 * Math.sin((i * Math.PI) / 6))),
+  );
+  // Wait until every bot's established connections are exactly the links the server reports.
+  const settled = () =>
+    ring.every(
+      (b) =>
+        b.serverLinks.length > 0 &&
+        b.connectedPeers().join() === b.serverLinks.join() &&
+        b.liveConnections().length === b.serverLinks.length,
+    );
+  await eventually(settled, 30_000, "connections to match the server's links");
+  const counts = ring.map((b) => b.liveConnections().length);
+  expect(Math.max(...counts)).toBeLessThanOrEqual(8);
+  expect(Math.min(...counts)).toBeGreaterThanOrEqual(4);
+  for (const b of ring) {
+    for (const peer of b.liveConnections()) {
+      const other = ring.find((o) => o.client.sessionId === peer)!;
+      expect(other.serverLinks).toContain(b.client.sessionId);
+    }
+  }
+}, 60_000);
+
+test("walking out closes the links on both sides; walking back re-pairs and audio flows again", async () => {
+  const a = bot("A", 500);
+  const b = bot("B", 900);
+  await a.enter("walk", 0);
+  await b.enter("walk", 4);
+  const hears = (x: Bot, y: Bot, f: number) => (x.listeners.get(y.client.sessionId!)?.magnitude(f) ?? 0) > 0.05;
+  await eventually(() => hears(a, b, 900), 15_000, "A hears B");
+  const closed = new Promise<string>((r) => a.client.once("peerClosed", (_id, reason) => r(reason)));
+  b.client.sendPosition(100, 0, 0);
+  expect(await closed).toBe("out_of_range");
+  await eventually(
+    () => a.liveConnections().length === 0 && b.liveConnections().length === 0,
+    5_000,
+    "no peer connection left",
+  );
+  b.client.sendPosition(3, 0, 0);
+  await eventually(() => hears(a, b, 900) && hears(b, a, 500), 15_000, "audio after re-pairing");
+});
+
+test("a muted bot's audio stops at the receiver and its bytes sent stop growing; unmute restores", async () => {
+  const a = bot("A", 600);
+  const b = bot("B", 1200);
+  await a.enter("mute", 0);
+  await b.enter("mute", 3);
+  const level = () => b.listeners.get(a.client.sessionId!)?.magnitude(600) ?? 0;
+  await eventually(() => level() > 0.05, 15_000, "B hears A");
+  a.client.mute();
+  await eventually(() => level() < 0.005, 5_000, "silence at B");
+  const before = await a.bytesSent();
+  await new Promise((r) => setTimeout(r, 1_000)); // a measurement window, not a wait for an event
+  const after = await a.bytesSent();
+  expect(after - before).toBeLessThan(500); // RTCP only; audio at 24 kbps would be ~3,000 B
+  a.client.unmute();
+  await eventually(() => level() > 0.05, 5_000, "B hears A again");
+});
+
+test("a cut socket: the client reconnects, missed chat arrives exactly once, and voice flows again", async () => {
+  const a = bot("A", 700);
+  const b = bot("B", 1300);
+  await a.enter("recon-voice", 0);
+  await b.enter("recon-voice", 3);
+  const hears = () => (a.listeners.get(b.client.sessionId!)?.magnitude(1300) ?? 0) > 0.05;
+  await eventually(hears, 15_000, "A hears B");
+  const got: string[] = [];
+  a.client.on("chat", (m) => got.push(m.content));
+  b.client.sendChat("before");
+  await eventually(() => got.includes("before"), 5_000, "live chat");
+
+  const reconnecting = new Promise<void>((r) => a.client.on("connectionState", (s) => s === "reconnecting" && r()));
+  (a.client.room!.connection.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
+  await reconnecting;
+  const sent = await Promise.all(["away 1", "away 2", "away 3"].map((t) => b.client.sendChat(t).done));
+  expect(sent.every((s) => s.status === "delivered")).toBe(true);
+  await eventually(
+    () => a.client.connectionState === "connected" && got.length === 4,
+    20_000,
+    "reconnect and catch-up",
+  );
+  expect(got).toEqual(["before", "away 1", "away 2", "away 3"]);
+  expect(a.client.messages.map((m) => m.content)).toEqual(["before", "away 1", "away 2", "away 3"]);
+  await eventually(
+    () => {
+      const peer = a.client.voice.peerIds[0];
+      return peer !== undefined && (a.listeners.get(peer)?.magnitude(1300) ?? 0) > 0.05;
+    },
+    20_000,
+    "voice after the reconnect",
+  );
+}, 60_000);
+
+test("when the SDK cannot reconnect, the client joins again and recovers missed chat once", async () => {
+  const a = bot("A", 700);
+  const b = bot("B", 1300);
+  await a.enter("rejoin", 0);
+  await b.enter("rejoin", 3);
+  b.client.sendChat("before");
+  await eventually(() => a.client.messages.length === 1, 5_000, "live chat");
+  const got: string[] = [];
+  a.client.on("chat", (m) => got.push(m.content));
+  const oldSession = a.client.sessionId;
+  a.client.room!.reconnection.enabled = false;
+  (a.client.room!.connection.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
+  await eventually(() => a.client.connectionState === "reconnecting", 5_000, "reconnecting");
+  await b.client.sendChat("while away").done;
+  await eventually(() => a.client.connectionState === "connected" && got.length === 1, 20_000, "rejoin and catch-up");
+  expect(got).toEqual(["while away"]);
+  expect(a.client.sessionId).not.toBe(oldSession);
+  await eventually(
+    () => {
+      const peer = a.client.voice.peerIds[0];
+      return peer !== undefined && (a.listeners.get(peer)?.magnitude(1300) ?? 0) > 0.05;
+    },
+    20_000,
+    "voice after the rejoin",
+  );
+}, 60_000);

@@ -206,17 +206,22 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** Asks for the microphone with the spec's constraints; on failure emits `micError` and returns undefined. */
   async openMicrophone(deviceId?: string): Promise<MediaStream | undefined> {
     const gum =
-      this.options.getUserMedia ??
-      ((c: MediaStreamConstraints) => globalThis.navigator.mediaDevices.getUserMedia(c));
+      this.options.getUserMedia ?? ((c: MediaStreamConstraints) => globalThis.navigator.mediaDevices.getUserMedia(c));
     try {
-      const stream = await gum({ audio: { ...AUDIO_CONSTRAINTS, ...(deviceId && { deviceId: { exact: deviceId } }) }, video: false });
+      const stream = await gum({
+        audio: { ...AUDIO_CONSTRAINTS, ...(deviceId && { deviceId: { exact: deviceId } }) },
+        video: false,
+      });
       const old = this.micStream;
       this.micStream = stream;
       this.voice.applyMute();
       if (old && old !== stream) for (const t of old.getTracks()) t.stop();
       return stream;
     } catch (cause) {
-      this.emit("micError", new EarshotError(ErrorCode.InvalidMessage, `microphone unavailable: ${(cause as Error).message}`, { cause }));
+      this.emit(
+        "micError",
+        new EarshotError(ErrorCode.InvalidMessage, `microphone unavailable: ${(cause as Error).message}`, { cause }),
+      );
       return undefined;
     }
   }
@@ -236,7 +241,11 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   /** Tells the server (and so our links) whether we are speaking, with an optional level 0..1. */
   setSpeaking(speaking: boolean, level?: number): void {
-    this.send("voice_state", { muted: this.micMuted, speaking, ...(level !== undefined && { volume: Math.min(1, Math.max(0, level)) }) });
+    this.send("voice_state", {
+      muted: this.micMuted,
+      speaking,
+      ...(level !== undefined && { volume: Math.min(1, Math.max(0, level)) }),
+    });
   }
 
   /** Leaves the zone and stops everything: no socket, timer or peer connection is left. Safe twice. */
@@ -275,6 +284,9 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     });
     this.room = room;
     this.sessionId = room.sessionId;
+    // Reconnect into the same seat even right after joining: it keeps our session, so voice
+    // links survive. (The SDK waits 5 s by default; it never retries a kick, so no loop.)
+    room.reconnection.minUptime = 0;
     const joined = new Promise<ServerMessages["room_joined"]>((resolve) => (this.roomJoinedWaiter = resolve));
     room.onMessage("*", (type, payload) => {
       const message = parseServerMessage(String(type), payload);
@@ -319,19 +331,22 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       room.onLeave(() => resolve());
     });
     room.send("leave_room", {});
-    await Promise.race([left, new Promise((r) => setTimeout(r, 2_000))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([left, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+    clearTimeout(timer);
     if (room.connection.isOpen) await room.leave(true);
   }
 
   private onServerMessage(m: ServerMessage): void {
-    if (this.voice.handle(m.type, m as never)) return;
+    if (this.voice.handle(m.type, m)) return;
     switch (m.type) {
       case "connected":
         this.userId = m.userId;
         return;
       case "room_joined":
         this.zoneId = m.zoneId;
-        this.addMessages(m.history, false);
+        // On a rejoin, history newer than what we had is news; on a first join it is the past.
+        this.addMessages(m.history, this.messages.length > 0);
         this.emit("joined", m);
         this.roomJoinedWaiter?.(m);
         return;
@@ -345,16 +360,33 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
         const p = m.clientMessageId ? this.pending.get(m.clientMessageId) : undefined;
         if (!p) return;
         this.pending.delete(p.clientMessageId);
-        const own = { messageId: m.messageId, from: this.userId ?? "", name: this.options.user.name, content: p.content, timestamp: m.timestamp };
+        const own = {
+          messageId: m.messageId,
+          from: this.userId ?? "",
+          name: this.options.user.name,
+          content: p.content,
+          timestamp: m.timestamp,
+        };
         this.addMessages([own], false);
-        this.emit("chatStatus", { clientMessageId: p.clientMessageId, status: "delivered", content: p.content, messageId: m.messageId, timestamp: m.timestamp });
+        this.emit("chatStatus", {
+          clientMessageId: p.clientMessageId,
+          status: "delivered",
+          content: p.content,
+          messageId: m.messageId,
+          timestamp: m.timestamp,
+        });
         return;
       }
       case "error": {
         const p = m.ref ? this.pending.get(m.ref) : undefined;
         if (p) {
           this.pending.delete(p.clientMessageId);
-          this.emit("chatStatus", { clientMessageId: p.clientMessageId, status: "failed", content: p.content, error: m });
+          this.emit("chatStatus", {
+            clientMessageId: p.clientMessageId,
+            status: "failed",
+            content: p.content,
+            error: m,
+          });
         } else this.emit("serverError", m);
         return;
       }

@@ -1,5 +1,11 @@
 export { EarshotClient, DEFAULT_RECONNECT_POLICY } from "./EarshotClient.js";
-export type { EarshotClientOptions, EarshotClientEvents, ChatStatus, ConnectionState, ReconnectPolicy } from "./EarshotClient.js";
+export type {
+  EarshotClientOptions,
+  EarshotClientEvents,
+  ChatStatus,
+  ConnectionState,
+  ReconnectPolicy,
+} from "./EarshotClient.js";
 export { VoicePeers } from "./voice/VoicePeers.js";
 export type { PeerFactory, PeerLike, PeerOptions, PeerEndReason, VoiceEvents } from "./voice/VoicePeers.js";
 export { tuneOpus, OPUS_PARAMS } from "./voice/opus.js";

@@ -168,10 +168,11 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (!user) return;
     this.sessions.get(sid)?.typingTimer?.clear();
     this.sessions.delete(sid);
-    this.closeLinks(this.engine.dropLinks(sid, "left", true));
+    // Offerers still waiting on this user learn why before the link closes.
     for (const offerer of this.offers.waitingOn(sid)) {
       this.sendTo(offerer, "peer_unavailable", { peerId: sid, reason: "left" });
     }
+    this.closeLinks(this.engine.dropLinks(sid, "left", true));
     this.state.users.delete(sid);
     this.broadcast("user_left", { userId: user.id, sessionId: sid });
     await this.presence.hdel(presenceKey(this.zoneId), user.id);

@@ -154,7 +154,7 @@ export class VoicePeers extends TypedEmitter<VoiceEvents> {
       initiator,
       trickle: true,
       stream,
-      config: { iceServers: o.iceServers() as RTCIceServer[], bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" },
+      config: { iceServers: o.iceServers(), bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" },
       offerOptions: { offerToReceiveAudio: true, offerToReceiveVideo: false },
       sdpTransform: (sdp) => tuneOpus(sdp),
       wrtc: o.wrtc,
