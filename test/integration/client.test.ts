@@ -1,0 +1,57 @@
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { Bot, eventually } from "../helpers/bot.js";
+import { bootServer } from "../helpers/server.js";
+
+let server: Awaited<ReturnType<typeof bootServer>>;
+const bots: Bot[] = [];
+const bot = (name: string, freq = 440) => {
+  const b = new Bot(server.url, name, freq);
+  bots.push(b);
+  return b;
+};
+beforeAll(async () => {
+  server = await bootServer({ tickMs: 50 });
+});
+afterEach(async () => {
+  await Promise.all(bots.splice(0).map((b) => b.close()));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+test("chat status goes pending -> delivered, or failed with the error code", async () => {
+  const a = bot("A");
+  const b = bot("B");
+  await a.client.join("client-chat");
+  await b.client.join("client-chat");
+  const statuses: string[] = [];
+  a.client.on("chatStatus", (s) => statuses.push(s.status));
+  const ok = a.client.sendChat("hello");
+  expect(ok.status).toBe("pending");
+  const done = await ok.done;
+  expect(done).toMatchObject({ status: "delivered", content: "hello" });
+  const tooLong = await a.client.sendChat("x".repeat(501)).done;
+  expect(tooLong.status === "failed" && tooLong.error.code).toBe("too_large");
+  expect(statuses).toEqual(["pending", "delivered", "pending", "failed"]);
+  await eventually(() => b.client.messages.some((m) => m.content === "hello"), 5_000, "B gets it");
+  expect(a.client.messages.map((m) => m.content)).toEqual(["hello"]); // own delivered message, once
+});
+
+test("changeZone closes every voice link first, then joins the other zone with its history and voice", async () => {
+  const a = bot("A", 500);
+  const b = bot("B", 900);
+  const m = bot("M", 1500);
+  await a.enter("events-z", 0);
+  await b.enter("events-z", 3);
+  await m.enter("movies-z", 0);
+  m.client.sendChat("in movies");
+  await eventually(() => a.liveConnections().length === 1, 15_000, "A linked in events");
+  const closed: string[] = [];
+  a.client.on("peerClosed", (_id, reason) => closed.push(reason));
+  const joined = await a.client.changeZone("movies-z");
+  expect(closed).toEqual(["zone_change"]);
+  expect(joined.zoneId).toBe("movies-z");
+  expect(joined.history.map((h) => h.content)).toEqual(["in movies"]);
+  await eventually(() => b.liveConnections().length === 0, 5_000, "B's link to A closed");
+  await eventually(() => (a.listeners.get(m.client.sessionId!)?.magnitude(1500) ?? 0) > 0.05, 15_000, "A hears M in movies");
+});
