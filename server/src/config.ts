@@ -88,7 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
     sqliteFile: env.EARSHOT_DB || "./data/earshot.db",
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
-    publicAddress: env.PUBLIC_ADDRESS || undefined,
+    // With Redis, other processes send clients here: default to this host and port.
+    publicAddress: env.PUBLIC_ADDRESS || (env.REDIS_URL ? `${env.PUBLIC_HOST || "localhost"}:${num(env, "PORT", 2567)}` : undefined),
     adminPassword: env.ADMIN_PASSWORD || undefined,
     staticDir: env.EARSHOT_STATIC_DIR || undefined,
     zone: {

@@ -287,6 +287,10 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     // Reconnect into the same seat even right after joining: it keeps our session, so voice
     // links survive. (The SDK waits 5 s by default; it never retries a kick, so no loop.)
     room.reconnection.minUptime = 0;
+    // A few quick tries only: if the process that held the room died, a fresh join (which
+    // recovers missed chat) through serverUrl lands in a new room sooner than long backoff.
+    room.reconnection.maxRetries = 5;
+    room.reconnection.maxDelay = 2_000;
     const joined = new Promise<ServerMessages["room_joined"]>((resolve) => (this.roomJoinedWaiter = resolve));
     room.onMessage("*", (type, payload) => {
       const message = parseServerMessage(String(type), payload);
