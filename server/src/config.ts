@@ -19,6 +19,8 @@ export interface ZoneSettings extends ProximityOptions {
   maxClients?: number;
   /** Positions must lie within ±this on each axis, metres. Default {@link WORLD_BOUND_M}. */
   worldBound?: number;
+  /** Positions are replicated when a coordinate moved at least this far, metres. Default 0.2. */
+  positionQuantumM?: number;
   /** Unanswered offers time out after this, ms. Default {@link OFFER_TIMEOUT_MS}. */
   offerTimeoutMs?: number;
   /** Seconds a dropped client may take to come back. Default {@link RECONNECT_WINDOW_S}. */
@@ -36,6 +38,7 @@ export const DEFAULT_ZONE_SETTINGS = {
   tickMs: DEFAULT_TICK_MS,
   maxClients: MAX_CLIENTS,
   worldBound: WORLD_BOUND_M,
+  positionQuantumM: 0.2,
   offerTimeoutMs: OFFER_TIMEOUT_MS,
   reconnectWindowS: RECONNECT_WINDOW_S,
   iceServers: [...DEFAULT_ICE_SERVERS] as IceServer[],
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       refreshTicks: num(env, "REFRESH_TICKS", d.refreshTicks),
       maxClients: num(env, "MAX_CLIENTS", d.maxClients),
       worldBound: num(env, "WORLD_BOUND_M", d.worldBound),
+      positionQuantumM: num(env, "POSITION_QUANTUM_M", d.positionQuantumM),
       offerTimeoutMs: num(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs),
       reconnectWindowS: num(env, "RECONNECT_WINDOW_S", d.reconnectWindowS),
       iceServers: iceServersFrom(env.ICE_SERVERS),

@@ -43,9 +43,7 @@ async function run(n: number, interest: boolean): Promise<number> {
     protected override tick() {
       world.step();
       world.walkers.forEach((w, i) => {
-        const user = this.state.users.get(world.ids[i]!)!;
-        user.x = w.x;
-        user.z = w.z;
+        this.place(this.state.users.get(world.ids[i]!)!, w.x, w.y, w.z);
       });
       super.tick();
     }

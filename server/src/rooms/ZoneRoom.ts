@@ -41,6 +41,9 @@ interface Session {
   typingTimer?: { clear(): void };
 }
 
+/** Heading changes smaller than this (about 3°) are not replicated. */
+const ROT_QUANTUM_RAD = 0.05;
+
 /** Presence channel carrying a zone's chat between its instances and processes. */
 export const chatChannel = (zoneId: string) => `earshot:chat:${zoneId}`;
 /** Presence hash of who is online in a zone: userId -> JSON {name, status, micMuted}. */
@@ -300,10 +303,20 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const take = session.position.take(this.services.now());
     if (!take.ok)
       return this.fail(client, ErrorCode.RateLimited, "position: too many updates", undefined, take.retryAfterMs);
-    user.x = m.x;
-    user.y = m.y;
-    user.z = m.z;
-    if (m.rotY !== undefined) user.rotY = m.rotY;
+    this.place(user, m.x, m.y, m.z, m.rotY);
+  }
+
+  /**
+   * Moves a user in state with a dead-band: a coordinate is replicated only when it moved by
+   * `positionQuantumM`. Clients interpolate, and each unsent change saves a patch entry for
+   * every viewer.
+   */
+  protected place(user: User, x: number, y: number, z: number, rotY?: number): void {
+    const q = this.services.settings.positionQuantumM;
+    if (Math.abs(x - user.x) >= q) user.x = x;
+    if (Math.abs(y - user.y) >= q) user.y = y;
+    if (Math.abs(z - user.z) >= q) user.z = z;
+    if (rotY !== undefined && Math.abs(rotY - user.rotY) >= ROT_QUANTUM_RAD) user.rotY = rotY;
   }
 
   private onJoinVoice(client: Client, user: User, zoneId: string): void {
