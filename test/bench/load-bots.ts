@@ -51,9 +51,17 @@ async function spawnBot(i: number): Promise<void> {
     userInfo: { name: `bot${i}` },
     protocolVersion: PROTOCOL_VERSION,
   });
-  const bot: BotState = { room, x: Math.random() * side, z: Math.random() * side, heading: Math.random() * 6.28, bytes: 0 };
+  const bot: BotState = {
+    room,
+    x: Math.random() * side,
+    z: Math.random() * side,
+    heading: Math.random() * 6.28,
+    bytes: 0,
+  };
   let lastClosedAt = -Infinity;
-  const ws = (room.connection.transport as unknown as { ws: { on(e: string, f: (d: { byteLength: number }) => void): void } }).ws;
+  const ws = (
+    room.connection.transport as unknown as { ws: { on(e: string, f: (d: { byteLength: number }) => void): void } }
+  ).ws;
   ws.on("message", (d) => measuring && (bot.bytes += d.byteLength));
   room.onMessage("*", (type, payload: any) => {
     switch (type) {

@@ -33,7 +33,20 @@ const pid = server.proc.pid!;
 log(`server on :${port} (pid ${pid}); starting ${values.bots} bots for ${values.seconds} s…`);
 const bots = spawn(
   process.execPath,
-  ["--conditions=source", "--import", "tsx", "test/bench/load-bots.ts", "--url", server.url, "--bots", values.bots, "--seconds", values.seconds, "--chat-rate", values["chat-rate"]],
+  [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    "test/bench/load-bots.ts",
+    "--url",
+    server.url,
+    "--bots",
+    values.bots,
+    "--seconds",
+    values.seconds,
+    "--chat-rate",
+    values["chat-rate"],
+  ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 let out = "";
@@ -60,8 +73,12 @@ else {
   console.log(`errors              ${summary.errors as number} ${JSON.stringify(summary.errorKinds)}`);
   console.log(`server              ${serverCpuCores} cores, ${serverRssMb} MB RSS`);
   console.log(`bots process        ${summary.botsCpuCores as number} cores`);
-  console.log(`chat ack            p50 ${summary.ackP50Ms as number} ms, p99 ${summary.ackP99Ms as number} ms (${summary.chats as number} chats)`);
-  console.log(`chat delivery       p50 ${summary.deliveryP50Ms as number} ms, p99 ${summary.deliveryP99Ms as number} ms`);
+  console.log(
+    `chat ack            p50 ${summary.ackP50Ms as number} ms, p99 ${summary.ackP99Ms as number} ms (${summary.chats as number} chats)`,
+  );
+  console.log(
+    `chat delivery       p50 ${summary.deliveryP50Ms as number} ms, p99 ${summary.deliveryP99Ms as number} ms`,
+  );
   console.log(`download per bot    ${summary.bytesPerBotPerSec as number} B/s`);
 }
 process.exit(0);

@@ -20,17 +20,27 @@ function reachable(url: string): Promise<boolean> {
 }
 
 /**
- * `describe` that runs when the service answers. When it does not, the block is skipped with a
- * visible line saying why, except under CI=true, where a missing service is a failure.
+ * `describe` that runs when every service answers. When one does not, the block is skipped
+ * with a visible line saying why, except under CI=true, where a missing service is a failure.
  */
-export async function describeWithService(service: string, url: string, name: string, body: () => void): Promise<void> {
-  if (await reachable(url)) {
+export async function describeWithServices(
+  services: [name: string, url: string][],
+  name: string,
+  body: () => void,
+): Promise<void> {
+  const missing: string[] = [];
+  for (const [service, url] of services)
+    if (!(await reachable(url))) missing.push(`${service} is not reachable at ${url}`);
+  if (missing.length === 0) {
     describe(name, body);
     return;
   }
-  if (process.env.CI === "true") {
-    throw new Error(`${service} is not reachable at ${url}, and CI=true requires it`);
-  }
-  console.warn(`\n  SKIPPED "${name}": ${service} is not reachable at ${url} (set CI=true to make this a failure)\n`);
-  describe.skip(`${name} [skipped: ${service} not reachable at ${url}]`, body);
+  if (process.env.CI === "true") throw new Error(`${missing.join("; ")}, and CI=true requires it`);
+  console.warn(`\n  SKIPPED "${name}": ${missing.join("; ")} (set CI=true to make this a failure)\n`);
+  describe.skip(`${name} [skipped: ${missing.join("; ")}]`, body);
+}
+
+/** {@link describeWithServices} for one service. */
+export function describeWithService(service: string, url: string, name: string, body: () => void): Promise<void> {
+  return describeWithServices([[service, url]], name, body);
 }

@@ -53,5 +53,9 @@ test("changeZone closes every voice link first, then joins the other zone with i
   expect(joined.zoneId).toBe("movies-z");
   expect(joined.history.map((h) => h.content)).toEqual(["in movies"]);
   await eventually(() => b.liveConnections().length === 0, 5_000, "B's link to A closed");
-  await eventually(() => (a.listeners.get(m.client.sessionId!)?.magnitude(1500) ?? 0) > 0.05, 15_000, "A hears M in movies");
+  await eventually(
+    () => (a.listeners.get(m.client.sessionId!)?.magnitude(1500) ?? 0) > 0.05,
+    15_000,
+    "A hears M in movies",
+  );
 });
