@@ -13,86 +13,84 @@ await describeWithServices(
   ],
   "two processes sharing Redis and PostgreSQL",
   () => {
-    {
-      const procs: { proc: ChildProcess; url: string; port: number }[] = [];
-      const bots: Bot[] = [];
-      const zone = `events-${randomBytes(3).toString("hex")}`;
-      beforeAll(async () => {
-        for (let i = 0; i < 2; i++) {
-          const port = await freePort();
-          const env = {
-            PORT: String(port),
-            REDIS_URL,
-            DATABASE_URL: POSTGRES_URL,
-            PUBLIC_ADDRESS: `127.0.0.1:${port}`,
-            TICK_MS: "50",
-          };
-          procs.push({ ...(await spawnServer(env)), port });
-        }
-      }, 60_000);
-      afterAll(async () => {
-        await Promise.all(bots.map((b) => b.close()));
-        await Promise.all(procs.map((p) => stop(p.proc)));
-      });
+    const procs: { proc: ChildProcess; url: string; port: number }[] = [];
+    const bots: Bot[] = [];
+    const zone = `events-${randomBytes(3).toString("hex")}`;
+    beforeAll(async () => {
+      for (let i = 0; i < 2; i++) {
+        const port = await freePort();
+        const env = {
+          PORT: String(port),
+          REDIS_URL,
+          DATABASE_URL: POSTGRES_URL,
+          PUBLIC_ADDRESS: `127.0.0.1:${port}`,
+          TICK_MS: "50",
+        };
+        procs.push({ ...(await spawnServer(env)), port });
+      }
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all(bots.map((b) => b.close()));
+      await Promise.all(procs.map((p) => stop(p.proc)));
+    });
 
-      test("clients through either process share one room, one roster and chat; /api/zones agrees; losing the host keeps history", async () => {
-        const a = new Bot(procs[0]!.url, "ViaOne", 440);
-        const b = new Bot(procs[1]!.url, "ViaTwo", 880);
-        bots.push(a, b);
-        const ja = await a.client.join(zone);
-        const jb = await b.client.join(zone);
-        expect(jb.roomId).toBe(ja.roomId);
-        expect(jb.users.map((u) => u.name).sort()).toEqual(["ViaOne", "ViaTwo"]);
-        b.client.sendChat("hello across processes");
-        await eventually(
-          () => a.client.messages.some((m) => m.content === "hello across processes"),
-          5_000,
-          "chat across",
-        );
-        for (const p of procs) {
-          const zones = (await (await fetch(`${p.url}/api/zones`)).json()) as {
-            zones: { zoneId: string; users: number }[];
-          };
-          expect(zones.zones.find((z) => z.zoneId === zone)?.users).toBe(2);
-        }
+    test("clients through either process share one room, one roster and chat; /api/zones agrees; losing the host keeps history", async () => {
+      const a = new Bot(procs[0]!.url, "ViaOne", 440);
+      const b = new Bot(procs[1]!.url, "ViaTwo", 880);
+      bots.push(a, b);
+      const ja = await a.client.join(zone);
+      const jb = await b.client.join(zone);
+      expect(jb.roomId).toBe(ja.roomId);
+      expect(jb.users.map((u) => u.name).sort()).toEqual(["ViaOne", "ViaTwo"]);
+      b.client.sendChat("hello across processes");
+      await eventually(
+        () => a.client.messages.some((m) => m.content === "hello across processes"),
+        5_000,
+        "chat across",
+      );
+      for (const p of procs) {
+        const zones = (await (await fetch(`${p.url}/api/zones`)).json()) as {
+          zones: { zoneId: string; users: number }[];
+        };
+        expect(zones.zones.find((z) => z.zoneId === zone)?.users).toBe(2);
+      }
 
-        // Which process holds the room? The one whose port the room's socket uses.
-        const hostPort = Number(new URL((a.client.room!.connection as unknown as { url: string }).url).port);
-        const holder = procs.find((p) => p.port === hostPort)!;
-        const survivor = procs.find((p) => p !== holder)!;
-        expect(holder).toBeDefined();
-        // Clients that reach the cluster through the survivor (as a load balancer would).
-        const c = new Bot(survivor.url, "C", 500);
-        const d = new Bot(survivor.url, "D", 700);
-        bots.push(c, d);
-        await c.client.join(zone);
-        await d.client.join(zone);
-        const sent: string[] = [];
-        for (const t of ["one", "two", "just before the kill"])
-          sent.push(((await c.client.sendChat(t).done) as { messageId: string }).messageId);
-        await stop(holder.proc, "SIGKILL");
+      // Which process holds the room? The one whose port the room's socket uses.
+      const hostPort = Number(new URL((a.client.room!.connection as unknown as { url: string }).url).port);
+      const holder = procs.find((p) => p.port === hostPort)!;
+      const survivor = procs.find((p) => p !== holder)!;
+      expect(holder).toBeDefined();
+      // Clients that reach the cluster through the survivor (as a load balancer would).
+      const c = new Bot(survivor.url, "C", 500);
+      const d = new Bot(survivor.url, "D", 700);
+      bots.push(c, d);
+      await c.client.join(zone);
+      await d.client.join(zone);
+      const sent: string[] = [];
+      for (const t of ["one", "two", "just before the kill"])
+        sent.push(((await c.client.sendChat(t).done) as { messageId: string }).messageId);
+      await stop(holder.proc, "SIGKILL");
 
-        await eventually(
-          () => c.client.connectionState === "connected" && c.client.room?.roomId !== ja.roomId,
-          30_000,
-          "C back in a new room",
-        );
-        await eventually(
-          () => d.client.connectionState === "connected" && d.client.room?.roomId === c.client.room?.roomId,
-          30_000,
-          "D in the same new room",
-        );
-        const contents = c.client.messages.map((m) => m.content);
-        expect(contents.slice(-4)).toEqual(["hello across processes", "one", "two", "just before the kill"]);
-        const after = (await d.client.sendChat("after the kill").done) as { status: string; messageId: string };
-        expect(after.status).toBe("delivered");
-        expect(messageSeq(after.messageId)).toBe(messageSeq(sent.at(-1))! + 1);
-        await eventually(
-          () => c.client.messages.some((m) => m.content === "after the kill"),
-          5_000,
-          "chat in the new room",
-        );
-      }, 120_000);
-    }
+      await eventually(
+        () => c.client.connectionState === "connected" && c.client.room?.roomId !== ja.roomId,
+        30_000,
+        "C back in a new room",
+      );
+      await eventually(
+        () => d.client.connectionState === "connected" && d.client.room?.roomId === c.client.room?.roomId,
+        30_000,
+        "D in the same new room",
+      );
+      const contents = c.client.messages.map((m) => m.content);
+      expect(contents.slice(-4)).toEqual(["hello across processes", "one", "two", "just before the kill"]);
+      const after = (await d.client.sendChat("after the kill").done) as { status: string; messageId: string };
+      expect(after.status).toBe("delivered");
+      expect(messageSeq(after.messageId)).toBe(messageSeq(sent.at(-1))! + 1);
+      await eventually(
+        () => c.client.messages.some((m) => m.content === "after the kill"),
+        5_000,
+        "chat in the new room",
+      );
+    }, 120_000);
   },
 );
