@@ -9,7 +9,10 @@ import type { ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { processes: { type: "string", default: "2" }, port: { type: "string", default: process.env.PORT ?? "2567" } },
+  options: {
+    processes: { type: "string", default: "2" },
+    port: { type: "string", default: process.env.PORT ?? "2567" },
+  },
 });
 const count = Number(values.processes);
 const base = Number(values.port);
@@ -21,10 +24,19 @@ const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const children: ChildProcess[] = [];
 for (let i = 0; i < count; i++) {
   const port = base + i;
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", new URL("./main.ts", import.meta.url).pathname], {
-    stdio: "inherit",
-    env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, PUBLIC_ADDRESS: `${process.env.PUBLIC_HOST ?? "localhost"}:${port}` },
-  });
+  const child = spawn(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", new URL("./main.ts", import.meta.url).pathname],
+    {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        PORT: String(port),
+        REDIS_URL: redisUrl,
+        PUBLIC_ADDRESS: `${process.env.PUBLIC_HOST ?? "localhost"}:${port}`,
+      },
+    },
+  );
   child.on("exit", (code) => console.log(`[cluster] process on port ${port} exited (${code})`));
   children.push(child);
 }

@@ -92,7 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     // With Redis, other processes send clients here: default to this host and port.
-    publicAddress: env.PUBLIC_ADDRESS || (env.REDIS_URL ? `${env.PUBLIC_HOST || "localhost"}:${num(env, "PORT", 2567)}` : undefined),
+    publicAddress:
+      env.PUBLIC_ADDRESS || (env.REDIS_URL ? `${env.PUBLIC_HOST || "localhost"}:${num(env, "PORT", 2567)}` : undefined),
     adminPassword: env.ADMIN_PASSWORD || undefined,
     staticDir: env.EARSHOT_STATIC_DIR || undefined,
     zone: {

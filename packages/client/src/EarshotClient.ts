@@ -106,6 +106,8 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private readonly seen = new Set<string>();
   private readonly pending = new Map<string, ChatStatus & { status: "pending" }>();
   private iceServers: IceServer[] = [];
+  /** Limits and proximity settings of the zone, from `room_joined`. */
+  limits?: ServerMessages["room_joined"]["limits"];
   private micStream?: MediaStream;
   private micMuted = false;
   private inVoice = false;
@@ -313,6 +315,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     });
     const info = await joined;
     this.iceServers = info.iceServers;
+    this.limits = info.limits;
     this.setState("connected");
     if (this.inVoice) this.send("join_voice_zone", { zoneId: info.zoneId });
     return info;

@@ -126,7 +126,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     client.view.add(user);
     this.sessions.set(client.sessionId, {
       chat: ratePer(CHAT_RATE_COUNT, CHAT_RATE_WINDOW_MS, now),
-      position: new TokenBucket(MAX_POSITIONS_PER_S / 2, 1000 / MAX_POSITIONS_PER_S, now),
+      // A second's worth of burst: clients' timers bunch up when their tab or process stalls.
+      position: new TokenBucket(MAX_POSITIONS_PER_S, 1000 / MAX_POSITIONS_PER_S, now),
       voiceState: new TokenBucket(MAX_VOICE_STATES_PER_S, 1000 / MAX_VOICE_STATES_PER_S, now),
     });
     client.send("connected", { clientId: client.sessionId, userId: user.id });

@@ -1,0 +1,389 @@
+import type { AbstractSoundSource } from "@babylonjs/core/AudioV2/abstractAudio/abstractSoundSource.js";
+import { CreateSoundSourceAsync } from "@babylonjs/core/AudioV2/abstractAudio/audioEngineV2.js";
+import type { AudioEngineV2 } from "@babylonjs/core/AudioV2/abstractAudio/audioEngineV2.js";
+import { CreateAudioEngineAsync } from "@babylonjs/core/AudioV2/webAudio/webAudioEngine.js";
+import type { Camera } from "@babylonjs/core/Cameras/camera.js";
+import type { AbstractMesh } from "@babylonjs/core/Meshes/abstractMesh.js";
+import type { TransformNode } from "@babylonjs/core/Meshes/transformNode.js";
+import { Observable } from "@babylonjs/core/Misc/observable.js";
+import type { Observer } from "@babylonjs/core/Misc/observable.js";
+import type { Scene } from "@babylonjs/core/scene.js";
+import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
+import SimplePeer from "simple-peer/simplepeer.min.js";
+import { EarshotClient } from "@earshot/client";
+import type { EarshotClientOptions, PeerLike } from "@earshot/client";
+import type { RosterEntry, ServerMessages } from "@earshot/protocol";
+import { SpeakingDetector, rmsOf } from "./speaking.js";
+import type { SpeakingOptions } from "./speaking.js";
+import { VoiceBehavior } from "./VoiceBehavior.js";
+
+/** Who a remote voice belongs to, for {@link EarshotOptions.avatarFor}. */
+export interface PeerInfo {
+  /** The peer's session id. */
+  peerId: string;
+  /** Roster entry, when known. */
+  user?: RosterEntry | ServerMessages["user_joined"]["user"];
+}
+
+/** Options of {@link createEarshot}; required: serverUrl, zoneId, user, avatarFor. */
+export interface EarshotOptions {
+  serverUrl: string;
+  zoneId: string;
+  user: { name: string; avatar?: string };
+  /** Finds the avatar mesh of a peer; may return null until the avatar exists (checked every frame until then). */
+  avatarFor: (peer: PeerInfo) => AbstractMesh | null | undefined;
+  /** Whose position and heading are published; default the active camera. */
+  localAvatar?: TransformNode | Camera;
+  /** Open the microphone and send voice. Default true; false listens only. */
+  microphone?: boolean;
+  /** Microphone device id. Default the system's. */
+  deviceId?: string;
+  /** Hold this key (KeyboardEvent.code) to talk; the mic is muted otherwise. Default none. */
+  pushToTalkKey?: string;
+  /** Speaking detection. */
+  speaking?: SpeakingOptions;
+  /** Position publishing: minimum movement (m) and rotation (rad) worth sending. Default 0.05 / 0.05. */
+  positionDeadband?: { metres?: number; radians?: number };
+  /** Your own AudioContext (stream and analyser nodes need the engine's context). */
+  audioContext?: AudioContext;
+  /** Extra EarshotClient options (token, iceServers, reconnect policy, getUserMedia, createPeer). */
+  client?: Partial<Omit<EarshotClientOptions, "serverUrl" | "user">>;
+}
+
+/** One remote voice. */
+interface Voice {
+  peerId: string;
+  sound: AbstractSoundSource;
+  source: MediaStreamAudioSourceNode;
+  analyser: AnalyserNode;
+  detector: SpeakingDetector;
+  behavior?: VoiceBehavior;
+  volume: number;
+  localMuted: boolean;
+}
+
+const POSITION_INTERVAL_MS = 100;
+const FORWARD = new Vector3(0, 0, 1);
+
+/**
+ * Earshot in a Babylon scene: joins a zone, plays each nearby person's voice as a spatial
+ * sound on their avatar (heard from the active or XR camera), publishes your position,
+ * detects speaking, and exposes chat, presence and zones through {@link client}.
+ */
+export class Earshot {
+  readonly client: EarshotClient;
+  /** Fires when a peer starts or stops speaking, measured on the audio you receive. */
+  readonly onPeerSpeakingObservable = new Observable<{ peerId: string; speaking: boolean }>();
+  /** Fires on `peer_voice_state` (what the peer's client reports: muted, speaking, level). */
+  readonly onPeerVoiceStateObservable = new Observable<ServerMessages["peer_voice_state"]>();
+  /** Fires when you start or stop speaking (local mic). */
+  readonly onLocalSpeakingObservable = new Observable<boolean>();
+  /** Fires when the browser blocks audio until a user gesture; call {@link unlockAudio} from a click. */
+  readonly onAudioBlockedObservable = new Observable<void>();
+  /** Fires when a remote voice starts playing. */
+  readonly onVoiceAddedObservable = new Observable<string>();
+  /** Fires when a remote voice is gone (link closed), after its sound is disposed. */
+  readonly onVoiceRemovedObservable = new Observable<string>();
+
+  private readonly voices = new Map<string, Voice>();
+  private readonly roster = new Map<string, RosterEntry | ServerMessages["user_joined"]["user"]>();
+  private readonly observers: Observer<unknown>[] = [];
+  private readonly offs: (() => void)[] = [];
+  private readonly buffer = new Float32Array(1024);
+  private micAnalyser?: AnalyserNode;
+  private readonly micDetector: SpeakingDetector;
+  private lastSent = { x: NaN, y: NaN, z: NaN, rotY: NaN, at: 0 };
+  private disposed = false;
+
+  private constructor(
+    readonly scene: Scene,
+    readonly audioEngine: AudioEngineV2,
+    readonly audioContext: AudioContext,
+    private readonly options: EarshotOptions,
+  ) {
+    this.micDetector = new SpeakingDetector(options.speaking);
+    this.client = new EarshotClient({
+      serverUrl: options.serverUrl,
+      user: options.user,
+      createPeer: (o) => new SimplePeer(o as SimplePeer.Options) as unknown as PeerLike,
+      ...options.client,
+    });
+  }
+
+  /** Creates the audio engine, joins the zone and voice. See {@link createEarshot}. */
+  static async create(scene: Scene, options: EarshotOptions): Promise<Earshot> {
+    const ctx = options.audioContext ?? new AudioContext();
+    const engine = await CreateAudioEngineAsync({
+      audioContext: ctx,
+      listenerAutoUpdate: false,
+      listenerEnabled: true,
+      disableDefaultUI: true,
+    });
+    const earshot = new Earshot(scene, engine, ctx, options);
+    await earshot.start();
+    return earshot;
+  }
+
+  /** Number of live remote voices, behaviors attached, and peer connections (a leak check). */
+  stats(): { voices: number; attached: number; peerConnections: number; observers: number } {
+    return {
+      voices: this.voices.size,
+      attached: [...this.voices.values()].filter((v) => v.behavior?.attachedNode).length,
+      peerConnections: this.client.voice.peerIds.length,
+      observers: this.observers.length,
+    };
+  }
+
+  /** Level 0..1 of a remote voice as received, from its analyser. */
+  levelOf(peerId: string): number {
+    const v = this.voices.get(peerId);
+    return v ? rmsOf(v.analyser, this.buffer) : 0;
+  }
+
+  /** Per-peer volume (0..1, on top of distance). */
+  setPeerVolume(peerId: string, volume: number): void {
+    const v = this.voices.get(peerId);
+    if (!v) return;
+    v.volume = volume;
+    v.sound.volume = v.localMuted ? 0 : volume;
+  }
+
+  /** Mutes a peer for you only. */
+  setPeerMuted(peerId: string, muted: boolean): void {
+    const v = this.voices.get(peerId);
+    if (!v) return;
+    v.localMuted = muted;
+    v.sound.volume = muted ? 0 : v.volume;
+  }
+
+  mute(): void {
+    this.client.mute();
+  }
+
+  unmute(): void {
+    this.client.unmute();
+  }
+
+  /** Switches microphone (input device choice). */
+  async useMicrophone(deviceId: string): Promise<void> {
+    const stream = await this.client.openMicrophone(deviceId);
+    if (stream) this.watchMic(stream);
+  }
+
+  /** Resumes audio; call from a click or key handler. */
+  async unlockAudio(): Promise<void> {
+    await this.audioEngine.unlockAsync();
+    if (this.audioContext.state !== "running") await this.audioContext.resume();
+  }
+
+  /** Zone transition: links close, then the other zone and its voice. */
+  async changeZone(zoneId: string): Promise<void> {
+    await this.client.changeZone(zoneId);
+  }
+
+  /** Leaves, disposes every sound and observer, closes the audio engine; safe twice. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const off of this.offs.splice(0)) off();
+    for (const o of this.observers.splice(0)) o.remove();
+    for (const peerId of [...this.voices.keys()]) this.removeVoice(peerId);
+    await this.client.close();
+    this.audioEngine.dispose();
+    for (const obs of [
+      this.onPeerSpeakingObservable,
+      this.onPeerVoiceStateObservable,
+      this.onLocalSpeakingObservable,
+      this.onAudioBlockedObservable,
+      this.onVoiceAddedObservable,
+      this.onVoiceRemovedObservable,
+    ]) {
+      obs.clear();
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private async start(): Promise<void> {
+    const c = this.client;
+    this.offs.push(
+      c.on("joined", (info) => {
+        this.roster.clear();
+        for (const u of info.users) this.roster.set(u.sessionId, u);
+      }),
+      c.on("userJoined", ({ user }) => this.roster.set(user.sessionId, user)),
+      c.on("userLeft", ({ sessionId }) => this.roster.delete(sessionId)),
+      c.on("peerStream", (peerId, stream) => void this.addVoice(peerId, stream)),
+      c.on("peerClosed", (peerId) => this.removeVoice(peerId)),
+      c.on("peerVoiceState", (s) => this.onPeerVoiceStateObservable.notifyObservers(s)),
+    );
+    const joined = await c.join(this.options.zoneId);
+    for (const u of joined.users) this.roster.set(u.sessionId, u);
+    let mic: MediaStream | undefined;
+    if (this.options.microphone !== false) mic = await c.openMicrophone(this.options.deviceId);
+    if (mic) this.watchMic(mic);
+    c.joinVoice(mic);
+    if (this.options.pushToTalkKey) this.setupPushToTalk(this.options.pushToTalkKey);
+
+    // The listener follows the active camera, also when WebXR makes its camera active.
+    const listen = (camera: Camera | null) => camera && this.audioEngine.listener.attach(camera);
+    listen(this.scene.activeCamera);
+    this.observers.push(
+      this.scene.onActiveCameraChanged.add(() => listen(this.scene.activeCamera)) as Observer<unknown>,
+    );
+    // Positions update from the render loop, not requestAnimationFrame: headsets pause that in immersive VR.
+    this.observers.push(this.scene.onBeforeRenderObservable.add(() => this.frame()) as Observer<unknown>);
+
+    if (this.audioContext.state !== "running") {
+      this.onAudioBlockedObservable.notifyObservers();
+      const onState = () => {
+        if (this.audioContext.state !== "running" && !this.disposed) this.onAudioBlockedObservable.notifyObservers();
+      };
+      this.audioContext.addEventListener("statechange", onState);
+      this.offs.push(() => this.audioContext.removeEventListener("statechange", onState));
+    }
+  }
+
+  private frame(): void {
+    this.audioEngine.listener.update();
+    const now = performance.now();
+    for (const v of this.voices.values()) {
+      if (!v.behavior) this.tryAttach(v);
+      else v.sound.spatial.update();
+      if (v.detector.update(rmsOf(v.analyser, this.buffer), now)) {
+        this.onPeerSpeakingObservable.notifyObservers({ peerId: v.peerId, speaking: v.detector.speaking });
+      }
+    }
+    if (this.micAnalyser) {
+      const level = this.client.muted ? 0 : rmsOf(this.micAnalyser, this.buffer);
+      if (this.micDetector.update(level, now)) {
+        this.client.setSpeaking(this.micDetector.speaking, level);
+        this.onLocalSpeakingObservable.notifyObservers(this.micDetector.speaking);
+      }
+    }
+    if (now - this.lastSent.at >= POSITION_INTERVAL_MS) this.publishPosition(now);
+  }
+
+  private publishPosition(now: number): void {
+    const node = this.options.localAvatar ?? this.scene.activeCamera;
+    if (!node) return;
+    const p = "globalPosition" in node ? node.globalPosition : node.getAbsolutePosition();
+    const forward = node.getDirection(FORWARD);
+    const rotY = Math.atan2(forward.x, forward.z);
+    const dm = this.options.positionDeadband?.metres ?? 0.05;
+    const dr = this.options.positionDeadband?.radians ?? 0.05;
+    const last = this.lastSent;
+    const moved = !(Math.abs(p.x - last.x) < dm && Math.abs(p.y - last.y) < dm && Math.abs(p.z - last.z) < dm);
+    if (!moved && Math.abs(rotY - last.rotY) < dr) return;
+    this.lastSent = { x: p.x, y: p.y, z: p.z, rotY, at: now };
+    this.client.sendPosition(p.x, p.y, p.z, rotY);
+  }
+
+  private async addVoice(peerId: string, stream: MediaStream): Promise<void> {
+    this.removeVoice(peerId);
+    const ctx = this.audioContext;
+    const source = ctx.createMediaStreamSource(stream);
+    const limits = this.client.limits;
+    // Babylon (9.19+) also plays the stream through a muted <audio> element when handed a
+    // MediaStreamAudioSourceNode: without one, Chromium renders a remote WebRTC stream routed
+    // into Web Audio as silence (crbug 933677). The analyser is a side branch, not in front.
+    const sound = await CreateSoundSourceAsync(
+      `earshot-voice-${peerId}`,
+      source,
+      {
+        spatialEnabled: true,
+        spatialDistanceModel: "linear",
+        spatialMinDistance: limits?.refDistance ?? 2,
+        spatialMaxDistance: limits?.hearRadius ?? 20,
+        spatialRolloffFactor: 1,
+        spatialPanningModel: "HRTF",
+        spatialAutoUpdate: false,
+        mediaStreamSinkEnabled: true,
+      } as never,
+      this.audioEngine,
+    );
+    if (this.disposed || this.client.voice.streamOf(peerId) !== stream) {
+      sound.dispose();
+      source.disconnect();
+      return;
+    }
+    // Branch the level analyser off after Babylon has wired the source into its graph.
+    const analyser = this.tapLevel(source);
+    const voice: Voice = {
+      peerId,
+      sound,
+      source,
+      analyser,
+      detector: new SpeakingDetector(this.options.speaking),
+      volume: 1,
+      localMuted: false,
+    };
+    this.voices.set(peerId, voice);
+    this.tryAttach(voice);
+    this.onVoiceAddedObservable.notifyObservers(peerId);
+  }
+
+  private tryAttach(v: Voice): void {
+    const mesh = this.options.avatarFor({ peerId: v.peerId, user: this.roster.get(v.peerId) });
+    if (!mesh || mesh.isDisposed()) return;
+    v.behavior = new VoiceBehavior(v.peerId, v.sound, () => {
+      // The mesh went away: the voice waits for a new avatar with a fresh sound.
+      if (this.voices.get(v.peerId) === v && !this.disposed) {
+        this.voices.delete(v.peerId);
+        const stream = this.client.voice.streamOf(v.peerId);
+        v.source.disconnect();
+        if (stream) void this.addVoice(v.peerId, stream);
+      }
+    });
+    mesh.addBehavior(v.behavior);
+  }
+
+  private removeVoice(peerId: string): void {
+    const v = this.voices.get(peerId);
+    if (!v) return;
+    this.voices.delete(peerId);
+    if (v.behavior?.attachedNode) v.behavior.detach();
+    else v.sound.dispose();
+    v.source.disconnect();
+    this.onVoiceRemovedObservable.notifyObservers(peerId);
+  }
+
+  private watchMic(stream: MediaStream): void {
+    this.micAnalyser?.disconnect();
+    const source = this.audioContext.createMediaStreamSource(stream);
+    this.micAnalyser = this.tapLevel(source);
+  }
+
+  /**
+   * An analyser on a side branch of `source`. Chromium only processes nodes that lead to the
+   * destination, so the branch ends in a silent gain there.
+   */
+  private tapLevel(source: AudioNode): AnalyserNode {
+    const analyser = this.audioContext.createAnalyser();
+    analyser.fftSize = 1024;
+    const silent = this.audioContext.createGain();
+    silent.gain.value = 0;
+    source.connect(analyser).connect(silent).connect(this.audioContext.destination);
+    return analyser;
+  }
+
+  private setupPushToTalk(code: string): void {
+    this.client.mute();
+    const down = (e: KeyboardEvent) => e.code === code && !e.repeat && this.client.unmute();
+    const up = (e: KeyboardEvent) => e.code === code && this.client.mute();
+    globalThis.addEventListener("keydown", down);
+    globalThis.addEventListener("keyup", up);
+    this.offs.push(() => {
+      globalThis.removeEventListener("keydown", down);
+      globalThis.removeEventListener("keyup", up);
+    });
+  }
+}
+
+/**
+ * One-call setup: `const earshot = await createEarshot(scene, { serverUrl, zoneId, user,
+ * avatarFor, localAvatar })`. Dispose with `earshot.dispose()`.
+ */
+export function createEarshot(scene: Scene, options: EarshotOptions): Promise<Earshot> {
+  return Earshot.create(scene, options);
+}
