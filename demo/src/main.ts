@@ -1,0 +1,289 @@
+import "@babylonjs/core/Helpers/sceneHelpers.js";
+import { Engine } from "@babylonjs/core/Engines/engine.js";
+import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
+import { createEarshot } from "@earshot/babylon";
+import type { Earshot } from "@earshot/babylon";
+import type { ChatMessage } from "@earshot/protocol";
+import { Avatar } from "./avatars.js";
+import { ZONES, createWorld, zoneAt } from "./world.js";
+import type { ZoneId } from "./world.js";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+/** Makes an element whose text is set as text, never parsed as HTML. */
+function el(tag: string, text = "", className = ""): HTMLElement {
+  const e = document.createElement(tag);
+  e.textContent = text;
+  if (className) e.className = className;
+  return e;
+}
+
+const params = new URLSearchParams(location.search);
+const serverUrl = import.meta.env.DEV ? "http://localhost:2567" : location.origin;
+
+async function start(name: string, avatar: string, zone: ZoneId, at?: [number, number]): Promise<void> {
+  $("join").hidden = true;
+  for (const id of ["hud", "chat", "help"]) $(id).hidden = false;
+  const canvas = $<HTMLCanvasElement>("world");
+  const engine = new Engine(canvas, true, { preserveDrawingBuffer: true });
+  window.addEventListener("resize", () => engine.resize());
+  const world = await createWorld(engine, canvas);
+  const spawn = at ?? [ZONES[zone].spawn.x, ZONES[zone].spawn.z];
+  world.teleport(spawn[0], spawn[1]);
+  zone = zoneAt(spawn[0]);
+
+  const avatars = new Map<string, Avatar>();
+  const speaking = new Set<string>();
+  const earshot = await createEarshot(world.scene, {
+    serverUrl,
+    zoneId: zone,
+    user: { name, avatar },
+    avatarFor: ({ peerId }) => avatars.get(peerId)?.body,
+    localAvatar: world.camera,
+  });
+  const client = earshot.client;
+  $("zone-name").textContent = `in ${ZONES[zone].label}`;
+
+  // ---- avatars ------------------------------------------------------------------------
+  type UserState = { name: string; avatar: string; status: string; micMuted: boolean; inVoice: boolean; x?: number; y?: number; z?: number };
+  const users = () => (client.room?.state as { users?: Map<string, UserState> } | undefined)?.users;
+  world.scene.onBeforeRenderObservable.add(() => {
+    const dt = engine.getDeltaTime() / 1000;
+    const seen = new Set<string>();
+    users()?.forEach((u, sid) => {
+      if (sid === client.sessionId || u.x === undefined) return;
+      seen.add(sid);
+      let a = avatars.get(sid);
+      if (!a) avatars.set(sid, (a = new Avatar(world.scene, sid, u.name, u.avatar)));
+      a.setTarget(u.x, u.y ?? 0, u.z ?? 0);
+      a.update(dt);
+      a.speaking = speaking.has(sid);
+    });
+    for (const [sid, a] of avatars) {
+      if (!seen.has(sid)) {
+        a.dispose();
+        avatars.delete(sid);
+      }
+    }
+  });
+  earshot.onPeerSpeakingObservable.add(({ peerId, speaking: on }) => (on ? speaking.add(peerId) : speaking.delete(peerId)));
+  engine.runRenderLoop(() => world.scene.render());
+
+  // ---- zones --------------------------------------------------------------------------
+  let switching = false;
+  async function switchZone(next: ZoneId, teleport: boolean): Promise<void> {
+    if (switching || next === zone) return;
+    switching = true;
+    try {
+      zone = next;
+      if (teleport) world.teleport(ZONES[next].spawn.x, ZONES[next].spawn.z);
+      await earshot.changeZone(next);
+      $("zone-name").textContent = `in ${ZONES[next].label}`;
+      renderChat();
+      void refreshZones();
+    } finally {
+      switching = false;
+    }
+  }
+  world.onZoneCrossed = (next) => void switchZone(next, false);
+  async function refreshZones(): Promise<void> {
+    const counts = new Map<string, number>();
+    try {
+      const res = (await (await fetch("/api/zones")).json()) as { zones: { zoneId: string; users: number }[] };
+      for (const z of res.zones) counts.set(z.zoneId, z.users);
+    } catch {
+      /* the list just keeps its last counts */
+    }
+    const list = $("zones");
+    list.replaceChildren(
+      ...(Object.keys(ZONES) as ZoneId[]).map((id) => {
+        const li = el("li", "", id === zone ? "current" : "");
+        li.append(el("span", `${ZONES[id].label} · ${counts.get(id) ?? 0} online`));
+        const go = el("button", id === zone ? "Here" : "Go") as HTMLButtonElement;
+        go.disabled = id === zone;
+        go.onclick = () => void switchZone(id, true);
+        li.append(go);
+        return li;
+      }),
+    );
+  }
+  void refreshZones();
+  setInterval(() => void refreshZones(), 3_000);
+
+  // ---- people -------------------------------------------------------------------------
+  const rows = new Map<string, { li: HTMLElement; meta: HTMLElement }>();
+  function renderPeople(): void {
+    const list = $("people");
+    const present = new Set<string>();
+    const me = world.camera.position;
+    users()?.forEach((u, sid) => {
+      if (sid === client.sessionId) return;
+      present.add(sid);
+      let row = rows.get(sid);
+      if (!row) {
+        const li = el("li");
+        li.append(el("span", u.name, "name"));
+        const meta = el("span", "", "meta");
+        li.append(meta);
+        const controls = el("div", "", "controls");
+        const volume = Object.assign(document.createElement("input"), { type: "range", min: "0", max: "1", step: "0.05", value: "1", title: `Volume of ${u.name}` });
+        volume.oninput = () => earshot.setPeerVolume(sid, Number(volume.value));
+        const mute = Object.assign(document.createElement("input"), { type: "checkbox", title: `Mute ${u.name} for me` });
+        mute.onchange = () => earshot.setPeerMuted(sid, mute.checked);
+        const muteLabel = el("label", " mute");
+        muteLabel.prepend(mute);
+        controls.append(volume, muteLabel);
+        li.append(controls);
+        list.append(li);
+        rows.set(sid, (row = { li, meta }));
+      }
+      const a = avatars.get(sid);
+      const distance = a ? `${Vector3.Distance(me, a.body.position.add(new Vector3(0, 0.8, 0))).toFixed(1)} m` : "far";
+      const dot = el("span", "", `dot ${u.status}`);
+      row.meta.replaceChildren(dot, document.createTextNode(`${u.status} · ${u.micMuted ? "mic off" : "mic on"} · ${distance}${speaking.has(sid) ? " · speaking" : ""}`));
+      row.li.classList.toggle("speaking", speaking.has(sid));
+    });
+    for (const [sid, row] of rows) {
+      if (!present.has(sid)) {
+        row.li.remove();
+        rows.delete(sid);
+      }
+    }
+  }
+  setInterval(renderPeople, 300);
+
+  // ---- chat ---------------------------------------------------------------------------
+  const messages = $("messages");
+  const pending = new Map<string, HTMLElement>();
+  let unread = 0;
+  const line = (who: string, text: string, cls = "") => {
+    const li = el("li", "", cls);
+    li.append(el("span", who, "who"), document.createTextNode(text));
+    return li;
+  };
+  const add = (li: HTMLElement) => {
+    messages.append(li);
+    messages.scrollTop = messages.scrollHeight;
+  };
+  function renderChat(): void {
+    messages.replaceChildren(...client.messages.map((m: ChatMessage) => line(m.name, m.content)));
+    messages.scrollTop = messages.scrollHeight;
+  }
+  renderChat();
+  client.on("joined", () => renderChat());
+  client.on("chat", (m) => {
+    add(line(m.name, m.content));
+    if ($("chat").classList.contains("collapsed")) {
+      unread++;
+      $("unread").textContent = String(unread);
+      $("unread").hidden = false;
+    }
+  });
+  client.on("chatStatus", (s) => {
+    if (s.status === "pending") {
+      const li = line(name, s.content, "pending");
+      li.append(el("span", "sending…", "status"));
+      pending.set(s.clientMessageId, li);
+      add(li);
+      return;
+    }
+    const li = pending.get(s.clientMessageId);
+    pending.delete(s.clientMessageId);
+    if (!li) return;
+    li.className = s.status;
+    li.querySelector(".status")!.textContent = s.status === "delivered" ? "✓" : `not sent: ${s.error.message}`;
+    if (s.status === "failed") showError(s.error.code === "rate_limited" ? `Slow down: try again in ${Math.ceil((s.error.retryAfterMs ?? 1000) / 1000)} s.` : s.error.message);
+  });
+  client.on("serverError", (e) => showError(e.message));
+  let errorTimer: ReturnType<typeof setTimeout> | undefined;
+  function showError(text: string): void {
+    $("chat-error").textContent = text;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(() => ($("chat-error").textContent = ""), 5_000);
+  }
+  const input = $<HTMLInputElement>("say-text");
+  $("say").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    if (text.length > 500) return showError("Messages are limited to 500 characters.");
+    client.sendChat(text);
+    input.value = "";
+    client.setTyping(false);
+  });
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+  input.addEventListener("input", () => {
+    if (!typingTimer) client.setTyping(true);
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => {
+      typingTimer = undefined;
+      client.setTyping(false);
+    }, 2_000);
+  });
+  const typists = new Map<string, string>();
+  client.on("typing", (t) => {
+    const who = users()?.get(t.sessionId)?.name ?? "Someone";
+    if (t.isTyping) typists.set(t.sessionId, who);
+    else typists.delete(t.sessionId);
+    $("typing").textContent = typists.size ? `${[...typists.values()].join(", ")} typing…` : "";
+  });
+  $("collapse").addEventListener("click", () => {
+    const collapsed = $("chat").classList.toggle("collapsed");
+    if (!collapsed) {
+      unread = 0;
+      $("unread").hidden = true;
+    }
+  });
+
+  // ---- voice controls, connection, audio unlock, XR --------------------------------------
+  const mic = $<HTMLButtonElement>("mic");
+  let micOn = true;
+  const renderMic = () => {
+    mic.textContent = micOn ? "Mic on" : "Mic off (hold V)";
+    mic.classList.toggle("off", !micOn);
+  };
+  mic.onclick = () => {
+    micOn = !micOn;
+    if (micOn) earshot.unmute();
+    else earshot.mute();
+    client.setPresence("online");
+    renderMic();
+  };
+  window.addEventListener("keydown", (e) => e.code === "KeyV" && !e.repeat && !micOn && !(document.activeElement instanceof HTMLInputElement) && earshot.unmute());
+  window.addEventListener("keyup", (e) => e.code === "KeyV" && !micOn && earshot.mute());
+  const devices = $<HTMLSelectElement>("device");
+  const inputs = (await navigator.mediaDevices.enumerateDevices().catch(() => [])).filter((d) => d.kind === "audioinput");
+  devices.replaceChildren(...inputs.map((d, i) => Object.assign(document.createElement("option"), { value: d.deviceId, textContent: d.label || `Microphone ${i + 1}` })));
+  devices.onchange = () => void earshot.useMicrophone(devices.value);
+  client.on("connectionState", (s) => ($("banner").hidden = s !== "reconnecting" && s !== "connecting"));
+  const unblock = $<HTMLButtonElement>("unblock");
+  earshot.onAudioBlockedObservable.add(() => (unblock.hidden = false));
+  unblock.onclick = () => void earshot.unlockAudio().then(() => (unblock.hidden = true));
+  canvas.addEventListener("pointerdown", () => void earshot.unlockAudio().then(() => (unblock.hidden = true)), { once: true });
+  if (await navigator.xr?.isSessionSupported("immersive-vr").catch(() => false)) {
+    const vr = $<HTMLButtonElement>("vr");
+    vr.hidden = false;
+    vr.onclick = async () => {
+      const xr = await world.scene.createDefaultXRExperienceAsync({ disableDefaultUI: true, disableTeleportation: true });
+      await xr.baseExperience.enterXRAsync("immersive-vr", "local-floor");
+    };
+  }
+  document.addEventListener("visibilitychange", () => client.setPresence(document.hidden ? "away" : "online"));
+
+  // For scripted runs and tests: a read-only view of what the page shows.
+  Object.assign(window, { demo: { earshot, avatars, zone: () => zone, teleport: (x: number, z: number) => world.teleport(x, z) } });
+  document.body.dataset.ready = "true";
+}
+
+const name = params.get("name");
+if (name) {
+  const at = params.get("at")?.split(",").map(Number) as [number, number] | undefined;
+  const zone = (params.get("zone") as ZoneId | null) ?? (at ? zoneAt(at[0]) : "events");
+  void start(name, params.get("avatar") ?? "sky", zone in ZONES ? zone : "events", at && at.every(Number.isFinite) ? at : undefined);
+} else {
+  const form = $<HTMLFormElement>("join");
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    void start(String(data.get("name")), String(data.get("avatar")), data.get("zone") as ZoneId);
+  });
+}

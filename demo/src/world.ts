@@ -1,0 +1,155 @@
+import "@babylonjs/core/Physics/joinedPhysicsEngineComponent.js";
+import HavokPhysics from "@babylonjs/havok";
+import wasmUrl from "@babylonjs/havok/lib/esm/HavokPhysics.wasm?url";
+import { FreeCamera } from "@babylonjs/core/Cameras/freeCamera.js";
+import type { Engine } from "@babylonjs/core/Engines/engine.js";
+import { HemisphericLight } from "@babylonjs/core/Lights/hemisphericLight.js";
+import { DirectionalLight } from "@babylonjs/core/Lights/directionalLight.js";
+import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
+import { Color3, Color4 } from "@babylonjs/core/Maths/math.color.js";
+import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
+import { CreateBox } from "@babylonjs/core/Meshes/Builders/boxBuilder.js";
+import { CreateGround } from "@babylonjs/core/Meshes/Builders/groundBuilder.js";
+import { CreateCylinder } from "@babylonjs/core/Meshes/Builders/cylinderBuilder.js";
+import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
+import { HavokPlugin } from "@babylonjs/core/Physics/v2/Plugins/havokPlugin.js";
+import { PhysicsAggregate } from "@babylonjs/core/Physics/v2/physicsAggregate.js";
+import { PhysicsShapeType } from "@babylonjs/core/Physics/v2/IPhysicsEnginePlugin.js";
+import { CharacterSupportedState, PhysicsCharacterController } from "@babylonjs/core/Physics/v2/characterController.js";
+import { Scene } from "@babylonjs/core/scene.js";
+
+/** The plaza: Events (a stage) west of the wall at x = 0, Movies (a screen and seats) east. */
+export const ZONES = { events: { label: "Events", spawn: new Vector3(-12, 1, 0) }, movies: { label: "Movies", spawn: new Vector3(12, 1, 0) } } as const;
+export type ZoneId = keyof typeof ZONES;
+
+/** Which zone a point belongs to. */
+export const zoneAt = (x: number): ZoneId => (x < 0 ? "events" : "movies");
+
+function material(scene: Scene, name: string, color: Color3): StandardMaterial {
+  const m = new StandardMaterial(name, scene);
+  m.diffuseColor = color;
+  m.specularColor = new Color3(0.1, 0.1, 0.1);
+  return m;
+}
+
+/** A static physics box (walls, stage, props). */
+function solid(scene: Scene, name: string, size: [number, number, number], at: [number, number, number], mat: StandardMaterial): Mesh {
+  const box = CreateBox(name, { width: size[0], height: size[1], depth: size[2] }, scene);
+  box.position.set(...at);
+  box.material = mat;
+  new PhysicsAggregate(box, PhysicsShapeType.BOX, { mass: 0 }, scene);
+  return box;
+}
+
+export interface World {
+  scene: Scene;
+  camera: FreeCamera;
+  /** Moves the player to a point (spawn, deep link). */
+  teleport(x: number, z: number): void;
+  /** The player's zone changed by walking through the doorway. */
+  onZoneCrossed?: (zone: ZoneId) => void;
+}
+
+/** Builds the scene with Havok physics and a first-person character controller (WASD + drag). */
+export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Promise<World> {
+  const scene = new Scene(engine);
+  scene.clearColor = new Color4(0.62, 0.76, 0.9, 1);
+  const havok = await HavokPhysics({ locateFile: () => wasmUrl });
+  scene.enablePhysics(new Vector3(0, -9.81, 0), new HavokPlugin(true, havok));
+
+  new HemisphericLight("sky", new Vector3(0, 1, 0), scene).intensity = 0.75;
+  const sun = new DirectionalLight("sun", new Vector3(-0.4, -1, 0.3), scene);
+  sun.intensity = 0.6;
+
+  const ground = CreateGround("ground", { width: 80, height: 60 }, scene);
+  ground.material = material(scene, "paving", new Color3(0.55, 0.53, 0.5));
+  new PhysicsAggregate(ground, PhysicsShapeType.BOX, { mass: 0 }, scene);
+
+  const wallMat = material(scene, "wall", new Color3(0.93, 0.9, 0.84));
+  // Outer walls.
+  solid(scene, "wall-n", [80, 4, 1], [0, 2, 30], wallMat);
+  solid(scene, "wall-s", [80, 4, 1], [0, 2, -30], wallMat);
+  solid(scene, "wall-w", [1, 4, 60], [-40, 2, 0], wallMat);
+  solid(scene, "wall-e", [1, 4, 60], [40, 2, 0], wallMat);
+  // The dividing wall with a doorway (4 m wide) in the middle.
+  solid(scene, "divider-n", [1, 4, 28], [0, 2, 16], wallMat);
+  solid(scene, "divider-s", [1, 4, 28], [0, 2, -16], wallMat);
+  const door = CreateBox("doorway", { width: 1.2, height: 0.1, depth: 4 }, scene);
+  door.position.set(0, 0.05, 0);
+  door.material = material(scene, "door", new Color3(0.3, 0.55, 0.95));
+
+  // Events: a stage with speakers.
+  const stageMat = material(scene, "stage", new Color3(0.55, 0.2, 0.25));
+  solid(scene, "stage", [16, 1, 8], [-24, 0.5, 20], stageMat);
+  solid(scene, "speaker-l", [1.5, 3, 1.5], [-33, 1.5, 20], material(scene, "spk", new Color3(0.15, 0.15, 0.18)));
+  solid(scene, "speaker-r", [1.5, 3, 1.5], [-15, 1.5, 20], material(scene, "spk2", new Color3(0.15, 0.15, 0.18)));
+  // Movies: a screen and rows of seats.
+  const screen = solid(scene, "screen", [20, 9, 0.4], [20, 5, 28], material(scene, "screen", new Color3(0.95, 0.95, 1)));
+  (screen.material as StandardMaterial).emissiveColor = new Color3(0.35, 0.38, 0.5);
+  const seatMat = material(scene, "seat", new Color3(0.7, 0.12, 0.15));
+  for (let row = 0; row < 3; row++) for (let i = 0; i < 6; i++) solid(scene, `seat-${row}-${i}`, [1.2, 1, 1.2], [12 + i * 3, 0.5, 12 - row * 4], seatMat);
+  // A fountain in the plaza.
+  const fountain = CreateCylinder("fountain", { diameter: 5, height: 0.8 }, scene);
+  fountain.position.set(-8, 0.4, -14);
+  fountain.material = material(scene, "stone", new Color3(0.6, 0.65, 0.7));
+  new PhysicsAggregate(fountain, PhysicsShapeType.CYLINDER, { mass: 0 }, scene);
+
+  // First-person camera driven by a Havok character controller.
+  const camera = new FreeCamera("player", new Vector3(0, 1.7, 0), scene);
+  camera.minZ = 0.05;
+  camera.inputs.clear();
+  const character = new PhysicsCharacterController(new Vector3(-12, 1, 0), { capsuleHeight: 1.8, capsuleRadius: 0.35 }, scene);
+  let yaw = 0;
+  let pitch = 0;
+  const keys = new Set<string>();
+  const typing = () => document.activeElement instanceof HTMLInputElement;
+  window.addEventListener("keydown", (e) => !typing() && keys.add(e.code));
+  window.addEventListener("keyup", (e) => keys.delete(e.code));
+  window.addEventListener("blur", () => keys.clear());
+  let dragging = false;
+  canvas.addEventListener("pointerdown", () => (dragging = true));
+  window.addEventListener("pointerup", () => (dragging = false));
+  window.addEventListener("pointermove", (e) => {
+    if (!dragging) return;
+    yaw += e.movementX * 0.004;
+    pitch = Math.max(-1.2, Math.min(1.2, pitch + e.movementY * 0.004));
+  });
+
+  let zone: ZoneId = zoneAt(character.getPosition().x);
+  const world: World = {
+    scene,
+    camera,
+    teleport: (x, z) => {
+      character.setPosition(new Vector3(x, 1, z));
+      zone = zoneAt(x);
+    },
+  };
+  const gravity = new Vector3(0, -9.81, 0);
+  const down = new Vector3(0, -1, 0);
+  scene.onBeforeRenderObservable.add(() => {
+    const dt = Math.min(0.05, engine.getDeltaTime() / 1000);
+    if (dt <= 0) return;
+    const forward = new Vector3(Math.sin(yaw), 0, Math.cos(yaw));
+    const right = new Vector3(Math.cos(yaw), 0, -Math.sin(yaw));
+    const want = Vector3.Zero();
+    if (keys.has("KeyW") || keys.has("ArrowUp")) want.addInPlace(forward);
+    if (keys.has("KeyS") || keys.has("ArrowDown")) want.subtractInPlace(forward);
+    if (keys.has("KeyD") || keys.has("ArrowRight")) want.addInPlace(right);
+    if (keys.has("KeyA") || keys.has("ArrowLeft")) want.subtractInPlace(right);
+    if (want.lengthSquared() > 0) want.normalize().scaleInPlace(4);
+    const support = character.checkSupport(dt, down);
+    const velocity = character.getVelocity();
+    const next = new Vector3(want.x, support.supportedState === CharacterSupportedState.SUPPORTED ? 0 : velocity.y + gravity.y * dt, want.z);
+    character.setVelocity(next);
+    character.integrate(dt, support, gravity);
+    const p = character.getPosition();
+    camera.position.set(p.x, p.y + 0.7, p.z);
+    camera.rotation.set(pitch, yaw, 0);
+    const now = zoneAt(p.x);
+    if (now !== zone) {
+      zone = now;
+      world.onZoneCrossed?.(now);
+    }
+  });
+  return world;
+}
