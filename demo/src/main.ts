@@ -2,7 +2,6 @@ import "@babylonjs/core/Helpers/sceneHelpers.js";
 import { Engine } from "@babylonjs/core/Engines/engine.js";
 import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { createEarshot } from "@earshot/babylon";
-import type { Earshot } from "@earshot/babylon";
 import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
 import { ZONES, createWorld, zoneAt } from "./world.js";
@@ -284,6 +283,6 @@ if (name) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const data = new FormData(form);
-    void start(String(data.get("name")), String(data.get("avatar")), data.get("zone") as ZoneId);
+    void start(data.get("name") as string, data.get("avatar") as string, data.get("zone") as ZoneId);
   });
 }
