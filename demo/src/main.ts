@@ -17,7 +17,8 @@ function el(tag: string, text = "", className = ""): HTMLElement {
 }
 
 const params = new URLSearchParams(location.search);
-const serverUrl = import.meta.env.DEV ? "http://localhost:2567" : location.origin;
+// `npm run dev` serves the page from Vite; the Earshot server stays on :2567.
+const serverUrl = import.meta.env.MODE === "development" ? "http://localhost:2567" : location.origin;
 
 async function start(name: string, avatar: string, zone: ZoneId, at?: [number, number]): Promise<void> {
   $("join").hidden = true;
@@ -43,7 +44,16 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   $("zone-name").textContent = `in ${ZONES[zone].label}`;
 
   // ---- avatars ------------------------------------------------------------------------
-  type UserState = { name: string; avatar: string; status: string; micMuted: boolean; inVoice: boolean; x?: number; y?: number; z?: number };
+  type UserState = {
+    name: string;
+    avatar: string;
+    status: string;
+    micMuted: boolean;
+    inVoice: boolean;
+    x?: number;
+    y?: number;
+    z?: number;
+  };
   const users = () => (client.room?.state as { users?: Map<string, UserState> } | undefined)?.users;
   world.scene.onBeforeRenderObservable.add(() => {
     const dt = engine.getDeltaTime() / 1000;
@@ -64,7 +74,9 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       }
     }
   });
-  earshot.onPeerSpeakingObservable.add(({ peerId, speaking: on }) => (on ? speaking.add(peerId) : speaking.delete(peerId)));
+  earshot.onPeerSpeakingObservable.add(({ peerId, speaking: on }) =>
+    on ? speaking.add(peerId) : speaking.delete(peerId),
+  );
   engine.runRenderLoop(() => world.scene.render());
 
   // ---- zones --------------------------------------------------------------------------
@@ -124,9 +136,19 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
         const meta = el("span", "", "meta");
         li.append(meta);
         const controls = el("div", "", "controls");
-        const volume = Object.assign(document.createElement("input"), { type: "range", min: "0", max: "1", step: "0.05", value: "1", title: `Volume of ${u.name}` });
+        const volume = Object.assign(document.createElement("input"), {
+          type: "range",
+          min: "0",
+          max: "1",
+          step: "0.05",
+          value: "1",
+          title: `Volume of ${u.name}`,
+        });
         volume.oninput = () => earshot.setPeerVolume(sid, Number(volume.value));
-        const mute = Object.assign(document.createElement("input"), { type: "checkbox", title: `Mute ${u.name} for me` });
+        const mute = Object.assign(document.createElement("input"), {
+          type: "checkbox",
+          title: `Mute ${u.name} for me`,
+        });
         mute.onchange = () => earshot.setPeerMuted(sid, mute.checked);
         const muteLabel = el("label", " mute");
         muteLabel.prepend(mute);
@@ -138,7 +160,12 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       const a = avatars.get(sid);
       const distance = a ? `${Vector3.Distance(me, a.body.position.add(new Vector3(0, 0.8, 0))).toFixed(1)} m` : "far";
       const dot = el("span", "", `dot ${u.status}`);
-      row.meta.replaceChildren(dot, document.createTextNode(`${u.status} · ${u.micMuted ? "mic off" : "mic on"} · ${distance}${speaking.has(sid) ? " · speaking" : ""}`));
+      row.meta.replaceChildren(
+        dot,
+        document.createTextNode(
+          `${u.status} · ${u.micMuted ? "mic off" : "mic on"} · ${distance}${speaking.has(sid) ? " · speaking" : ""}`,
+        ),
+      );
       row.li.classList.toggle("speaking", speaking.has(sid));
     });
     for (const [sid, row] of rows) {
@@ -190,7 +217,12 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     if (!li) return;
     li.className = s.status;
     li.querySelector(".status")!.textContent = s.status === "delivered" ? "✓" : `not sent: ${s.error.message}`;
-    if (s.status === "failed") showError(s.error.code === "rate_limited" ? `Slow down: try again in ${Math.ceil((s.error.retryAfterMs ?? 1000) / 1000)} s.` : s.error.message);
+    if (s.status === "failed")
+      showError(
+        s.error.code === "rate_limited"
+          ? `Slow down: try again in ${Math.ceil((s.error.retryAfterMs ?? 1000) / 1000)} s.`
+          : s.error.message,
+      );
   });
   client.on("serverError", (e) => showError(e.message));
   let errorTimer: ReturnType<typeof setTimeout> | undefined;
@@ -247,29 +279,53 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     client.setPresence("online");
     renderMic();
   };
-  window.addEventListener("keydown", (e) => e.code === "KeyV" && !e.repeat && !micOn && !(document.activeElement instanceof HTMLInputElement) && earshot.unmute());
+  window.addEventListener(
+    "keydown",
+    (e) =>
+      e.code === "KeyV" &&
+      !e.repeat &&
+      !micOn &&
+      !(document.activeElement instanceof HTMLInputElement) &&
+      earshot.unmute(),
+  );
   window.addEventListener("keyup", (e) => e.code === "KeyV" && !micOn && earshot.mute());
   const devices = $<HTMLSelectElement>("device");
-  const inputs = (await navigator.mediaDevices.enumerateDevices().catch(() => [])).filter((d) => d.kind === "audioinput");
-  devices.replaceChildren(...inputs.map((d, i) => Object.assign(document.createElement("option"), { value: d.deviceId, textContent: d.label || `Microphone ${i + 1}` })));
+  const inputs = (await navigator.mediaDevices.enumerateDevices().catch(() => [])).filter(
+    (d) => d.kind === "audioinput",
+  );
+  devices.replaceChildren(
+    ...inputs.map((d, i) =>
+      Object.assign(document.createElement("option"), {
+        value: d.deviceId,
+        textContent: d.label || `Microphone ${i + 1}`,
+      }),
+    ),
+  );
   devices.onchange = () => void earshot.useMicrophone(devices.value);
   client.on("connectionState", (s) => ($("banner").hidden = s !== "reconnecting" && s !== "connecting"));
   const unblock = $<HTMLButtonElement>("unblock");
   earshot.onAudioBlockedObservable.add(() => (unblock.hidden = false));
   unblock.onclick = () => void earshot.unlockAudio().then(() => (unblock.hidden = true));
-  canvas.addEventListener("pointerdown", () => void earshot.unlockAudio().then(() => (unblock.hidden = true)), { once: true });
+  canvas.addEventListener("pointerdown", () => void earshot.unlockAudio().then(() => (unblock.hidden = true)), {
+    once: true,
+  });
   if (await navigator.xr?.isSessionSupported("immersive-vr").catch(() => false)) {
     const vr = $<HTMLButtonElement>("vr");
     vr.hidden = false;
     vr.onclick = async () => {
-      const xr = await world.scene.createDefaultXRExperienceAsync({ disableDefaultUI: true, disableTeleportation: true });
+      const xr = await world.scene.createDefaultXRExperienceAsync({
+        disableDefaultUI: true,
+        disableTeleportation: true,
+      });
       await xr.baseExperience.enterXRAsync("immersive-vr", "local-floor");
     };
   }
   document.addEventListener("visibilitychange", () => client.setPresence(document.hidden ? "away" : "online"));
 
   // For scripted runs and tests: a read-only view of what the page shows.
-  Object.assign(window, { demo: { earshot, avatars, zone: () => zone, teleport: (x: number, z: number) => world.teleport(x, z) } });
+  Object.assign(window, {
+    demo: { earshot, avatars, zone: () => zone, teleport: (x: number, z: number) => world.teleport(x, z) },
+  });
   document.body.dataset.ready = "true";
 }
 
@@ -277,7 +333,12 @@ const name = params.get("name");
 if (name) {
   const at = params.get("at")?.split(",").map(Number) as [number, number] | undefined;
   const zone = (params.get("zone") as ZoneId | null) ?? (at ? zoneAt(at[0]) : "events");
-  void start(name, params.get("avatar") ?? "sky", zone in ZONES ? zone : "events", at && at.every(Number.isFinite) ? at : undefined);
+  void start(
+    name,
+    params.get("avatar") ?? "sky",
+    zone in ZONES ? zone : "events",
+    at && at.every(Number.isFinite) ? at : undefined,
+  );
 } else {
   const form = $<HTMLFormElement>("join");
   form.addEventListener("submit", (e) => {

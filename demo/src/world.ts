@@ -19,7 +19,10 @@ import { CharacterSupportedState, PhysicsCharacterController } from "@babylonjs/
 import { Scene } from "@babylonjs/core/scene.js";
 
 /** The plaza: Events (a stage) west of the wall at x = 0, Movies (a screen and seats) east. */
-export const ZONES = { events: { label: "Events", spawn: new Vector3(-12, 1, 0) }, movies: { label: "Movies", spawn: new Vector3(12, 1, 0) } } as const;
+export const ZONES = {
+  events: { label: "Events", spawn: new Vector3(-12, 1, 0) },
+  movies: { label: "Movies", spawn: new Vector3(12, 1, 0) },
+} as const;
 export type ZoneId = keyof typeof ZONES;
 
 /** Which zone a point belongs to. */
@@ -33,7 +36,13 @@ function material(scene: Scene, name: string, color: Color3): StandardMaterial {
 }
 
 /** A static physics box (walls, stage, props). */
-function solid(scene: Scene, name: string, size: [number, number, number], at: [number, number, number], mat: StandardMaterial): Mesh {
+function solid(
+  scene: Scene,
+  name: string,
+  size: [number, number, number],
+  at: [number, number, number],
+  mat: StandardMaterial,
+): Mesh {
   const box = CreateBox(name, { width: size[0], height: size[1], depth: size[2] }, scene);
   box.position.set(...at);
   box.material = mat;
@@ -84,10 +93,18 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
   solid(scene, "speaker-l", [1.5, 3, 1.5], [-33, 1.5, 20], material(scene, "spk", new Color3(0.15, 0.15, 0.18)));
   solid(scene, "speaker-r", [1.5, 3, 1.5], [-15, 1.5, 20], material(scene, "spk2", new Color3(0.15, 0.15, 0.18)));
   // Movies: a screen and rows of seats.
-  const screen = solid(scene, "screen", [20, 9, 0.4], [20, 5, 28], material(scene, "screen", new Color3(0.95, 0.95, 1)));
+  const screen = solid(
+    scene,
+    "screen",
+    [20, 9, 0.4],
+    [20, 5, 28],
+    material(scene, "screen", new Color3(0.95, 0.95, 1)),
+  );
   (screen.material as StandardMaterial).emissiveColor = new Color3(0.35, 0.38, 0.5);
   const seatMat = material(scene, "seat", new Color3(0.7, 0.12, 0.15));
-  for (let row = 0; row < 3; row++) for (let i = 0; i < 6; i++) solid(scene, `seat-${row}-${i}`, [1.2, 1, 1.2], [12 + i * 3, 0.5, 12 - row * 4], seatMat);
+  for (let row = 0; row < 3; row++)
+    for (let i = 0; i < 6; i++)
+      solid(scene, `seat-${row}-${i}`, [1.2, 1, 1.2], [12 + i * 3, 0.5, 12 - row * 4], seatMat);
   // A fountain in the plaza.
   const fountain = CreateCylinder("fountain", { diameter: 5, height: 0.8 }, scene);
   fountain.position.set(-8, 0.4, -14);
@@ -98,7 +115,11 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
   const camera = new FreeCamera("player", new Vector3(0, 1.7, 0), scene);
   camera.minZ = 0.05;
   camera.inputs.clear();
-  const character = new PhysicsCharacterController(new Vector3(-12, 1, 0), { capsuleHeight: 1.8, capsuleRadius: 0.35 }, scene);
+  const character = new PhysicsCharacterController(
+    new Vector3(-12, 1, 0),
+    { capsuleHeight: 1.8, capsuleRadius: 0.35 },
+    scene,
+  );
   let yaw = 0;
   let pitch = 0;
   const keys = new Set<string>();
@@ -119,10 +140,8 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
   const world: World = {
     scene,
     camera,
-    teleport: (x, z) => {
-      character.setPosition(new Vector3(x, 1, z));
-      zone = zoneAt(x);
-    },
+    // Landing on the other side of the wall counts as crossing it (onZoneCrossed fires).
+    teleport: (x, z) => character.setPosition(new Vector3(x, 1, z)),
   };
   const gravity = new Vector3(0, -9.81, 0);
   const down = new Vector3(0, -1, 0);
@@ -139,7 +158,11 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
     if (want.lengthSquared() > 0) want.normalize().scaleInPlace(4);
     const support = character.checkSupport(dt, down);
     const velocity = character.getVelocity();
-    const next = new Vector3(want.x, support.supportedState === CharacterSupportedState.SUPPORTED ? 0 : velocity.y + gravity.y * dt, want.z);
+    const next = new Vector3(
+      want.x,
+      support.supportedState === CharacterSupportedState.SUPPORTED ? 0 : velocity.y + gravity.y * dt,
+      want.z,
+    );
     character.setVelocity(next);
     character.integrate(dt, support, gravity);
     const p = character.getPosition();

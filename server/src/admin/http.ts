@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { basicAuth, matchMaker } from "@colyseus/core";
@@ -13,6 +14,20 @@ export interface HttpDeps {
   metrics: Metrics;
   presence: Presence;
   staticDir?: string;
+}
+
+/**
+ * Basic auth with a `WWW-Authenticate` challenge, so a browser shows its login prompt (the
+ * monitor's own check answers 401 without one). Constant-time comparison.
+ */
+function requirePassword(password: string): express.RequestHandler {
+  const expected = Buffer.from(`admin:${password}`);
+  return (req, res, next) => {
+    const header = req.headers.authorization ?? "";
+    const given = header.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64") : Buffer.alloc(0);
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+    res.set("WWW-Authenticate", 'Basic realm="Earshot admin"').status(401).send("Authentication required");
+  };
 }
 
 /** Counts users per zone across every process, from the shared room listings. */
@@ -57,7 +72,11 @@ export function mountHttp(app: express.Application, deps: HttpDeps): void {
     lines.push("# TYPE earshot_tick_max_ms gauge", `earshot_tick_max_ms ${deps.metrics.tickMaxMs.toFixed(3)}`);
     res.type("text/plain; version=0.0.4").send(lines.join("\n") + "\n");
   });
-  app.use("/admin", monitor({ use: [basicAuth({ users: { admin: deps.adminPassword } })] }) as express.RequestHandler);
+  app.use(
+    "/admin",
+    requirePassword(deps.adminPassword),
+    monitor({ use: [basicAuth({ users: { admin: deps.adminPassword } })] }) as express.RequestHandler,
+  );
   const dir = deps.staticDir;
   if (dir && existsSync(join(dir, "index.html"))) {
     app.use(express.static(dir, { index: "index.html" }));

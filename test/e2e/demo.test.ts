@@ -1,0 +1,153 @@
+import { mkdirSync } from "node:fs";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { bootServer, join } from "../helpers/server.js";
+import { buildApp, describeWithChromium, launch, toneWav } from "../helpers/browser.js";
+import { eventually } from "../helpers/bot.js";
+
+const SHOTS = "test-results";
+
+async function enter(browser: Browser, url: string, viewport = { width: 400, height: 260 }): Promise<Page> {
+  const context = await browser.newContext({ viewport, permissions: ["microphone"] });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(url);
+  try {
+    await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 60_000 });
+  } catch (err) {
+    throw new Error(`demo never got ready: ${errors.join("; ")}`, { cause: err });
+  }
+  return page;
+}
+const sid = (p: Page) => p.evaluate(() => (window as any).demo.earshot.client.sessionId as string);
+/** Distinct colours in the rendered canvas (a black or empty canvas has one). */
+const canvasColours = (p: Page) =>
+  p.evaluate(() => {
+    const src = document.getElementById("world") as HTMLCanvasElement;
+    const c = Object.assign(document.createElement("canvas"), { width: 64, height: 40 });
+    const g = c.getContext("2d")!;
+    g.drawImage(src, 0, 0, 64, 40);
+    const data = g.getImageData(0, 0, 64, 40).data;
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    return colours.size;
+  });
+
+describeWithChromium("demo world in three browsers", () => {
+  let server: Awaited<ReturnType<typeof bootServer>>;
+  let browser: Browser;
+  let ann: Page;
+  let bob: Page;
+  let cid: Page;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const dir = await buildApp("demo");
+    server = await bootServer({ tickMs: 50 }, { env: { EARSHOT_STATIC_DIR: dir } });
+    // Movies has a history before anyone walks in.
+    const seed = await join(server.url, "movies", "Usher");
+    seed.room.send("chat", { content: "Tonight: the Earshot premiere", clientMessageId: "s" });
+    await seed.inbox.next("message_ack");
+    await seed.room.leave();
+    browser = await launch(toneWav(440));
+    ann = await enter(browser, `${server.url}/?name=Ann&zone=events&at=-12,0&avatar=teal`, { width: 800, height: 500 });
+    bob = await enter(browser, `${server.url}/?name=Bob&zone=events&at=-12,4&avatar=coral`);
+    cid = await enter(browser, `${server.url}/?name=Cid&zone=events&at=-30,-20&avatar=gold`);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("each sees the other two avatars with the right names, on a rendered canvas", async () => {
+    const names = async (p: Page) =>
+      p.evaluate(() => {
+        const d = (window as any).demo;
+        const users = d.earshot.client.room.state.users;
+        return [...d.avatars.keys()].map((s: string) => users.get(s)?.name).sort();
+      });
+    await eventually(
+      async () => (await names(ann)).length === 2 && (await names(bob)).length === 2 && (await names(cid)).length === 2,
+      20_000,
+      "avatars",
+    );
+    expect(await names(ann)).toEqual(["Bob", "Cid"]);
+    expect(await names(bob)).toEqual(["Ann", "Cid"]);
+    expect(await names(cid)).toEqual(["Ann", "Bob"]);
+    expect(await ann.locator("#people").innerText()).toContain("Bob");
+    expect(await canvasColours(ann)).toBeGreaterThan(20);
+  });
+
+  test("a chat typed in one page appears in the others, as text", async () => {
+    await bob.fill("#say-text", "Hello <b>plaza</b>!");
+    await bob.press("#say-text", "Enter");
+    await eventually(
+      async () => (await bob.locator("#messages li.delivered").count()) === 1,
+      10_000,
+      "delivered at Bob",
+    );
+    for (const p of [ann, cid]) {
+      await eventually(
+        async () => (await p.locator("#messages").innerText()).includes("Hello <b>plaza</b>!"),
+        10_000,
+        "chat elsewhere",
+      );
+      expect(await p.locator("#messages b").count()).toBe(0);
+    }
+  });
+
+  test("the two nearest hear each other, measured on their voice sounds; the far one hears neither", async () => {
+    const [a, b] = [await sid(ann), await sid(bob)];
+    const level = (p: Page, peer: string) =>
+      p.evaluate((id) => (window as any).demo.earshot.levelOf(id) as number, peer);
+    await eventually(
+      async () => (await level(ann, b)) > 0.01 && (await level(bob, a)) > 0.01,
+      20_000,
+      "Ann and Bob hear each other",
+    );
+    expect(await cid.evaluate(() => (window as any).demo.earshot.stats().voices)).toBe(0);
+    await ann.waitForTimeout(1_500); // name tags and speaking rings settle for the picture
+    await ann.screenshot({ path: `${SHOTS}/demo-world.png` });
+    await ann.screenshot({ path: "docs/demo.png" });
+  });
+
+  test("walking through the Movies doorway: movies zone, its history, and no voice link left in Events", async () => {
+    const oldBob = await sid(bob);
+    await bob.evaluate(() => (window as any).demo.teleport(2, 0));
+    await eventually(
+      async () => (await bob.evaluate(() => (window as any).demo.earshot.client.zoneId)) === "movies",
+      15_000,
+      "Bob in movies",
+    );
+    await eventually(
+      async () => (await bob.locator("#messages").innerText()).includes("Tonight: the Earshot premiere"),
+      10_000,
+      "movies history",
+    );
+    expect(await bob.locator("#messages").innerText()).not.toContain("Hello <b>plaza</b>!");
+    await eventually(
+      async () => !(await ann.evaluate((id) => (window as any).demo.earshot.client.voice.peerIds.includes(id), oldBob)),
+      10_000,
+      "Ann's link to Bob closed",
+    );
+    expect(await ann.evaluate(() => (window as any).demo.earshot.stats().voices)).toBe(0);
+    expect(await bob.locator("#zones li.current").innerText()).toContain("Movies");
+  });
+
+  test("/admin asks for the password and shows the monitor after logging in", async () => {
+    const anonymous = await fetch(`${server.url}/admin/`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic /);
+    // Logged in: the browser sends what its basic-auth prompt would.
+    const context = await browser.newContext({
+      extraHTTPHeaders: { authorization: `Basic ${Buffer.from("admin:test-password").toString("base64")}` },
+      viewport: { width: 900, height: 500 },
+    });
+    const admin = await context.newPage();
+    expect((await admin.goto(`${server.url}/admin/`))?.status()).toBe(200);
+    await admin.waitForTimeout(2_000); // the monitor fetches its room list
+    await admin.screenshot({ path: `${SHOTS}/admin.png` });
+    expect((await admin.locator("body").innerText()).length).toBeGreaterThan(20);
+  });
+});
