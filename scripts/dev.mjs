@@ -3,7 +3,10 @@ import { spawn } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
 const children = [
-  spawn(process.execPath, ["--conditions=source", "--import", "tsx", "--watch", "server/src/main.ts"], { cwd: root, stdio: "inherit" }),
+  spawn(process.execPath, ["--conditions=source", "--import", "tsx", "--watch", "server/src/main.ts"], {
+    cwd: root,
+    stdio: "inherit",
+  }),
   spawn("npm", ["run", "dev", "-w", "demo"], { cwd: root, stdio: "inherit" }),
 ];
 const stop = () => {

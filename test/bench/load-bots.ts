@@ -3,6 +3,7 @@
  * join a zone, walk at 10 Hz, chat at a set total rate, and join voice (signaling only: they
  * answer offers with a stub SDP, no media). Prints one JSON line of measurements at the end.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Client } from "@colyseus/sdk";
 import type { Room } from "@colyseus/sdk";
@@ -125,6 +126,9 @@ const chat = setInterval(() => {
 }, 1000 / chatRate);
 
 await new Promise((r) => setTimeout(r, 3_000)); // warm-up: views, links and patches settle
+// The bots' own event-loop delay is part of every latency they measure: report it.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 measuring = true;
@@ -150,6 +154,8 @@ const result = {
   deliveryP50Ms: pct(deliveryMs, 0.5),
   deliveryP99Ms: pct(deliveryMs, 0.99),
   chats: ackMs.length,
+  botsLoopDelayP50Ms: +(loopDelay.percentile(50) / 1e6).toFixed(1),
+  botsLoopDelayP99Ms: +(loopDelay.percentile(99) / 1e6).toFixed(1),
   bytesPerBotPerSec: Math.round(bots.reduce((a, b) => a + b.bytes, 0) / bots.length / elapsedS),
 };
 for (const b of bots) await b.room.leave().catch(() => undefined);

@@ -72,7 +72,9 @@ else {
   console.log(`bots connected      ${summary.connected as number} / ${summary.bots as number}`);
   console.log(`errors              ${summary.errors as number} ${JSON.stringify(summary.errorKinds)}`);
   console.log(`server              ${serverCpuCores} cores, ${serverRssMb} MB RSS`);
-  console.log(`bots process        ${summary.botsCpuCores as number} cores`);
+  console.log(
+    `bots process        ${summary.botsCpuCores as number} cores, event-loop delay p50 ${summary.botsLoopDelayP50Ms as number} ms, p99 ${summary.botsLoopDelayP99Ms as number} ms`,
+  );
   console.log(
     `chat ack            p50 ${summary.ackP50Ms as number} ms, p99 ${summary.ackP99Ms as number} ms (${summary.chats as number} chats)`,
   );

@@ -122,6 +122,24 @@ describeWithChromium("Babylon plugin in Chromium", () => {
     );
   });
 
+  test("a peer muted locally goes silent for this listener only; speaking is observed on the received audio", async () => {
+    await b.evaluate(() => (window as any).harness.setPosition(0, 3));
+    await eventually(async () => (await meanChannels(a, 3)).left > 0.02, 10_000, "voice at A");
+    expect(await a.evaluate((id: any) => (window as any).harness.speakingOf(id), bId)).toBe(true);
+    await a.evaluate((id: any) => (window as any).harness.setPeerMuted(id, true), bId);
+    await eventually(
+      async () => {
+        const c = await meanChannels(a, 3);
+        return c.left + c.right < 0.002;
+      },
+      5_000,
+      "silence at A",
+    );
+    expect(await a.evaluate((id: any) => (window as any).harness.level(id), bId)).toBeGreaterThan(0.02); // still received
+    await a.evaluate((id: any) => (window as any).harness.setPeerMuted(id, false), bId);
+    await eventually(async () => (await meanChannels(a, 3)).left > 0.02, 5_000, "voice back at A");
+  });
+
   test("walking out of hearRadius closes the link and disposes the sound and its behavior", async () => {
     await b.evaluate(() => (window as any).harness.setPosition(0, 40));
     await eventually(

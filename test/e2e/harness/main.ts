@@ -43,6 +43,7 @@ const rms = (a: AnalyserNode) => {
 };
 
 const events: { type: string; peerId?: string; reason?: string }[] = [];
+const speaking = new Set<string>();
 const earshot = await createEarshot(scene, {
   serverUrl: location.origin,
   zoneId: params.get("zone") ?? "e2e",
@@ -67,6 +68,9 @@ const earshot = await createEarshot(scene, {
   },
 });
 earshot.client.on("peerClosed", (peerId, reason) => events.push({ type: "peer_closed", peerId, reason }));
+earshot.onPeerSpeakingObservable.add(({ peerId, speaking: on }) =>
+  on ? speaking.add(peerId) : speaking.delete(peerId),
+);
 earshot.onVoiceAddedObservable.add((peerId) => events.push({ type: "voice_added", peerId }));
 earshot.onVoiceRemovedObservable.add((peerId) => events.push({ type: "voice_removed", peerId }));
 
@@ -90,6 +94,8 @@ Object.assign(window, {
     level: (peerId: string) => earshot.levelOf(peerId),
     channels: () => ({ left: rms(left), right: rms(right) }),
     mute: () => earshot.mute(),
+    setPeerMuted: (peerId: string, muted: boolean) => earshot.setPeerMuted(peerId, muted),
+    speakingOf: (peerId: string) => speaking.has(peerId),
     unmute: () => earshot.unmute(),
     events: () => events,
     stats: () => earshot.stats(),
