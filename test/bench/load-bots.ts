@@ -74,6 +74,7 @@ async function spawnBot(i: number): Promise<void> {
       case "chat": {
         const id = /^load (\S+)/.exec(payload.content)?.[1];
         const t = id ? sentAt.get(id) : undefined;
+        // Delivery is timed at a bot other than the sender (the sender gets no copy).
         if (id && t !== undefined && !delivered.has(id)) {
           delivered.add(id);
           if (measuring) deliveryMs.push(performance.now() - t);
@@ -108,6 +109,7 @@ for (let i = 0; i < count; i += 25) {
   );
 }
 
+console.log("LOAD-READY");
 const walk = setInterval(() => {
   for (const b of bots) {
     b.heading += (Math.random() - 0.5) * 0.6;
@@ -117,13 +119,17 @@ const walk = setInterval(() => {
   }
 }, 100);
 let seq = 0;
-const chat = setInterval(() => {
-  const b = bots[Math.floor(Math.random() * bots.length)];
-  if (!b) return;
-  const id = `${process.pid}-${seq++}`;
-  sentAt.set(id, performance.now());
-  b.room.send("chat", { content: `load ${id}`, clientMessageId: id });
-}, 1000 / chatRate);
+const chat = setInterval(
+  () => {
+    if (chatRate <= 0) return;
+    const b = bots[Math.floor(Math.random() * bots.length)];
+    if (!b) return;
+    const id = `${process.pid}-${seq++}`;
+    sentAt.set(id, performance.now());
+    b.room.send("chat", { content: `load ${id}`, clientMessageId: id });
+  },
+  chatRate > 0 ? 1000 / chatRate : 1000,
+);
 
 await new Promise((r) => setTimeout(r, 3_000)); // warm-up: views, links and patches settle
 // The bots' own event-loop delay is part of every latency they measure: report it.

@@ -2,24 +2,12 @@ import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { bootServer, join } from "../helpers/server.js";
-import { buildApp, describeWithChromium, launch, toneWav } from "../helpers/browser.js";
+import { buildApp, describeWithChromium, launch, open, toneWav } from "../helpers/browser.js";
 import { eventually } from "../helpers/bot.js";
 
 const SHOTS = "test-results";
 
-async function enter(browser: Browser, url: string, viewport = { width: 400, height: 260 }): Promise<Page> {
-  const context = await browser.newContext({ viewport, permissions: ["microphone"] });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(url);
-  try {
-    await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 60_000 });
-  } catch (err) {
-    throw new Error(`demo never got ready: ${errors.join("; ")}`, { cause: err });
-  }
-  return page;
-}
+const enter = (browser: Browser, url: string, viewport = { width: 400, height: 260 }) => open(browser, url, viewport);
 const sid = (p: Page) => p.evaluate(() => (window as any).demo.earshot.client.sessionId as string);
 /** Distinct colours in the rendered canvas (a black or empty canvas has one). */
 const canvasColours = (p: Page) =>

@@ -144,3 +144,16 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Bots for one test file: `bot()` makes one, `closeAll()` (in afterEach) closes them. */
+export function fleet(url: () => string) {
+  const bots: Bot[] = [];
+  return {
+    bot: (name: string, freq = 440): Bot => {
+      const b = new Bot(url(), name, freq);
+      bots.push(b);
+      return b;
+    },
+    closeAll: () => Promise.all(bots.splice(0).map((b) => b.close())),
+  };
+}

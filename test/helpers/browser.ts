@@ -68,7 +68,7 @@ export function launch(wav: string): Promise<Browser> {
   });
 }
 
-/** Opens a page, grants the microphone, and waits until it says it is ready. */
+/** Opens a page, grants the microphone, and waits until it says it is ready (`body[data-ready]`). */
 export async function open(browser: Browser, url: string, viewport = { width: 160, height: 120 }): Promise<Page> {
   const context = await browser.newContext({ viewport, permissions: ["microphone"] });
   const page = await context.newPage();
@@ -76,7 +76,7 @@ export async function open(browser: Browser, url: string, viewport = { width: 16
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(url);
   try {
-    await page.waitForFunction(() => document.title === "ready", undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 60_000 });
   } catch (err) {
     throw new Error(`page never got ready: ${errors.join("; ")}`, { cause: err });
   }

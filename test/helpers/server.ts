@@ -105,3 +105,12 @@ export async function until(check: () => boolean, timeoutMs = 10_000, what = "co
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Joins a zone, stands at x (on the x axis) and enters voice; resolves on `zone_joined`. */
+export async function joinVoice(url: string, zone: string, name: string, x: number): Promise<Joined> {
+  const j = await join(url, zone, name);
+  j.room.send("position", { x, y: 0, z: 0 });
+  j.room.send("join_voice_zone", { zoneId: zone });
+  await j.inbox.next("zone_joined");
+  return j;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { volumeAt } from "@earshot/protocol";
-import { bootServer, join, until } from "../helpers/server.js";
+import { bootServer, joinVoice, until } from "../helpers/server.js";
 import type { Joined } from "../helpers/server.js";
 
 let server: Awaited<ReturnType<typeof bootServer>>;
@@ -11,13 +11,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function inVoice(zone: string, name: string, x: number): Promise<Joined> {
-  const j = await join(server.url, zone, name);
-  j.room.send("position", { x, y: 0, z: 0 });
-  j.room.send("join_voice_zone", { zoneId: zone });
-  await j.inbox.next("zone_joined");
-  return j;
-}
+const inVoice = (zone: string, name: string, x: number) => joinVoice(server.url, zone, name, x);
 
 test("Alice and Bob 5 m apart pair up; Charlie 200 m away gets nothing; walking away closes the link", async () => {
   const alice = await inVoice("prox", "Alice", 0);

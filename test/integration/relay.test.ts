@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { bootServer, join } from "../helpers/server.js";
+import { bootServer, join, joinVoice } from "../helpers/server.js";
 import type { Joined } from "../helpers/server.js";
 
 let server: Awaited<ReturnType<typeof bootServer>>;
@@ -11,13 +11,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function inVoice(zone: string, name: string, x: number): Promise<Joined> {
-  const j = await join(server.url, zone, name);
-  j.room.send("position", { x, y: 0, z: 0 });
-  j.room.send("join_voice_zone", { zoneId: zone });
-  await j.inbox.next("zone_joined");
-  return j;
-}
+const inVoice = (zone: string, name: string, x: number) => joinVoice(server.url, zone, name, x);
 
 /** Two clients in voice 3 m apart, once the server paired them: [initiator, other]. */
 async function pair(zone: string): Promise<[Joined, Joined]> {

@@ -1,20 +1,14 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
-import { Bot, eventually } from "../helpers/bot.js";
+import { eventually, fleet } from "../helpers/bot.js";
+import type { Bot } from "../helpers/bot.js";
 import { bootServer } from "../helpers/server.js";
 
 let server: Awaited<ReturnType<typeof bootServer>>;
-const bots: Bot[] = [];
-const bot = (name: string, freq: number) => {
-  const b = new Bot(server.url, name, freq);
-  bots.push(b);
-  return b;
-};
+const { bot, closeAll } = fleet(() => server.url);
 beforeAll(async () => {
   server = await bootServer({ tickMs: 50 });
 });
-afterEach(async () => {
-  await Promise.all(bots.splice(0).map((b) => b.close()));
-});
+afterEach(closeAll);
 afterAll(async () => {
   await server?.close();
 });

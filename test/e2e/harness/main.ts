@@ -127,4 +127,4 @@ Object.assign(window, {
     },
   },
 });
-document.title = "ready";
+document.body.dataset.ready = "true";
