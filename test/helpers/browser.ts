@@ -47,7 +47,7 @@ export function toneWav(freq: number, seconds = 20): string {
 }
 
 /** Headless Chromium with a fake microphone playing `wav` (PLATFORM.md flags). */
-export function launch(wav: string): Promise<Browser> {
+export function launch(wav: string, { autoplay = true } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -61,7 +61,7 @@ export function launch(wav: string): Promise<Browser> {
       "--disable-sync",
       "--use-fake-device-for-media-stream",
       "--use-fake-ui-for-media-stream",
-      "--autoplay-policy=no-user-gesture-required",
+      ...(autoplay ? ["--autoplay-policy=no-user-gesture-required"] : []),
       "--allow-loopback-in-peer-connection",
       `--use-file-for-fake-audio-capture=${wav}`,
     ],

@@ -78,8 +78,11 @@ export class Earshot {
   readonly onPeerVoiceStateObservable = new Observable<ServerMessages["peer_voice_state"]>();
   /** Fires when you start or stop speaking (local mic). */
   readonly onLocalSpeakingObservable = new Observable<boolean>();
-  /** Fires when the browser blocks audio until a user gesture; call {@link unlockAudio} from a click. */
-  readonly onAudioBlockedObservable = new Observable<void>();
+  /**
+   * Fires when the browser blocks audio until a user gesture; call {@link unlockAudio} from a
+   * click. It also notifies observers added after it fired (it usually fires during setup).
+   */
+  readonly onAudioBlockedObservable = new Observable<void>(undefined, true);
   /** Fires when a remote voice starts playing. */
   readonly onVoiceAddedObservable = new Observable<string>();
   /** Fires when a remote voice is gone (link closed), after its sound is disposed. */
@@ -122,6 +125,11 @@ export class Earshot {
     const earshot = new Earshot(scene, engine, ctx, options);
     await earshot.start();
     return earshot;
+  }
+
+  /** True while the browser keeps audio suspended (see {@link onAudioBlockedObservable}). */
+  get audioBlocked(): boolean {
+    return this.audioContext.state !== "running";
   }
 
   /** Number of live remote voices, behaviors attached, and peer connections (a leak check). */

@@ -150,7 +150,11 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
 
   override async onDrop(client: Client, code?: number): Promise<void> {
     if (code === CloseCode.SERVER_SHUTDOWN || code === CloseCode.WITH_ERROR) return this.onLeave(client);
-    await this.allowReconnection(client, this.services.settings.reconnectWindowS);
+    try {
+      await this.allowReconnection(client, this.services.settings.reconnectWindowS);
+    } catch {
+      // Not back in time, or the room is shutting down: Colyseus calls onLeave next.
+    }
   }
 
   override onReconnect(client: Client): void {

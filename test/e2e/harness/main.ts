@@ -43,6 +43,7 @@ const rms = (a: AnalyserNode) => {
 };
 
 const events: { type: string; peerId?: string; reason?: string }[] = [];
+let audioBlocked = 0;
 const speaking = new Set<string>();
 const earshot = await createEarshot(scene, {
   serverUrl: location.origin,
@@ -51,6 +52,7 @@ const earshot = await createEarshot(scene, {
   avatarFor: ({ peerId }) => scene.getMeshByName(`avatar-${peerId}`),
   localAvatar: camera,
   microphone: params.get("mic") !== "0",
+  pushToTalkKey: params.get("ptt") ?? undefined,
   audioContext: ctx,
   client: {
     iceServers: [],
@@ -67,6 +69,7 @@ const earshot = await createEarshot(scene, {
       }),
   },
 });
+earshot.onAudioBlockedObservable.add(() => audioBlocked++);
 earshot.client.on("peerClosed", (peerId, reason) => events.push({ type: "peer_closed", peerId, reason }));
 earshot.onPeerSpeakingObservable.add(({ peerId, speaking: on }) =>
   on ? speaking.add(peerId) : speaking.delete(peerId),
@@ -83,12 +86,15 @@ scene.onBeforeRenderObservable.add(() => {
   });
 });
 engine.runRenderLoop(() => scene.render());
-await earshot.unlockAudio().catch(() => undefined);
+if (params.get("unlock") !== "0") await earshot.unlockAudio().catch(() => undefined);
+document.getElementById("c")!.addEventListener("click", () => void earshot.unlockAudio());
 
 let second: FreeCamera | undefined;
 Object.assign(window, {
   harness: {
     sessionId: () => earshot.client.sessionId,
+    audio: () => ({ blocked: audioBlocked, state: ctx.state }),
+    muted: () => earshot.client.muted,
     setPosition: (x: number, z: number) => camera.position.set(x, 0, z),
     peers: () => earshot.client.voice.peerIds,
     level: (peerId: string) => earshot.levelOf(peerId),
