@@ -120,7 +120,11 @@ describeWithChromium("demo world in three browsers", () => {
       "Ann's link to Bob closed",
     );
     expect(await ann.evaluate(() => (window as any).demo.earshot.stats().voices)).toBe(0);
-    expect(await bob.locator("#zones li.current").innerText()).toContain("Movies");
+    await eventually(
+      async () => (await bob.locator("#zones li.current").innerText()).includes("Movies"),
+      10_000,
+      "zone list shows Movies",
+    );
   });
 
   test("/admin asks for the password and shows the monitor after logging in", async () => {
