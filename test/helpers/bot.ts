@@ -11,6 +11,13 @@ const { RTCAudioSource, RTCAudioSink } = wrtc.nonstandard as unknown as {
   };
 };
 
+/**
+ * @roamhq/wrtc 0.10 crashes the process when its RTCAudioSource / RTCAudioSink objects are
+ * garbage-collected (native finalizer; also in a script that only creates a source). Test
+ * bots keep theirs referenced for the life of the process.
+ */
+const keepAlive: unknown[] = [];
+
 /** Level and pitch of received audio, from the last ~200 ms of samples. */
 export class Listener {
   private buf: number[] = [];
@@ -18,6 +25,7 @@ export class Listener {
   private readonly sink;
   constructor(track: MediaStreamTrack) {
     this.sink = new RTCAudioSink(track);
+    keepAlive.push(this.sink);
     this.sink.ondata = ({ samples, sampleRate }) => {
       this.rate = sampleRate; // the first buffers come at 16 kHz, then 48 kHz
       for (const s of samples) this.buf.push(s / 32768);
@@ -60,6 +68,7 @@ export class Bot {
 
   constructor(url: string, name: string, freq: number, amplitude = 0.3) {
     const source = new RTCAudioSource();
+    keepAlive.push(source);
     this.track = source.createTrack();
     let phase = 0;
     // 10 ms frames of 48 kHz mono, as RTCAudioSource expects.
