@@ -1,6 +1,8 @@
 import wrtc from "@roamhq/wrtc";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import SimplePeer from "simple-peer";
 import { EarshotClient } from "@earshot/client";
+import { bootServer } from "./server.js";
 import type { PeerLike } from "@earshot/client";
 
 const { RTCAudioSource, RTCAudioSink } = wrtc.nonstandard as unknown as {
@@ -165,4 +167,21 @@ export function fleet(url: () => string) {
     },
     closeAll: () => Promise.all(bots.splice(0).map((b) => b.close())),
   };
+}
+
+/**
+ * For a test file of voice bots: boots a server (50 ms tick) before the file, closes the
+ * file's bots after each test and the server after the file.
+ */
+export function voiceServer() {
+  let server: Awaited<ReturnType<typeof bootServer>> | undefined;
+  const bots = fleet(() => server!.url);
+  beforeAll(async () => {
+    server = await bootServer({ tickMs: 50 });
+  });
+  afterEach(bots.closeAll);
+  afterAll(async () => {
+    await server?.close();
+  });
+  return { bot: bots.bot };
 }

@@ -1,16 +1,7 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
-import { eventually, fleet } from "../helpers/bot.js";
-import { bootServer } from "../helpers/server.js";
+import { expect, test } from "vitest";
+import { eventually, voiceServer } from "../helpers/bot.js";
 
-let server: Awaited<ReturnType<typeof bootServer>>;
-const { bot, closeAll } = fleet(() => server.url);
-beforeAll(async () => {
-  server = await bootServer({ tickMs: 50 });
-});
-afterEach(closeAll);
-afterAll(async () => {
-  await server?.close();
-});
+const { bot } = voiceServer();
 
 test("chat status goes pending -> delivered, or failed with the error code", async () => {
   const a = bot("A");

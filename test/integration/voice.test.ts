@@ -1,17 +1,8 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
-import { eventually, fleet } from "../helpers/bot.js";
+import { expect, test } from "vitest";
+import { eventually, voiceServer } from "../helpers/bot.js";
 import type { Bot } from "../helpers/bot.js";
-import { bootServer } from "../helpers/server.js";
 
-let server: Awaited<ReturnType<typeof bootServer>>;
-const { bot, closeAll } = fleet(() => server.url);
-beforeAll(async () => {
-  server = await bootServer({ tickMs: 50 });
-});
-afterEach(closeAll);
-afterAll(async () => {
-  await server?.close();
-});
+const { bot } = voiceServer();
 
 test("two bots 5 m apart hear each other's tone", async () => {
   const alice = bot("Alice", 440);
