@@ -32,12 +32,10 @@ export const WORLD_BOUND_M = 10_000;
 export const MAX_CHAT_CHARS = 500;
 /** Display names are trimmed and cut to this many characters. */
 export const MAX_NAME_CHARS = 32;
-/** Chat token bucket: this many messages... */
+/** Chat token bucket: this many messages (also the burst)... */
 export const CHAT_RATE_COUNT = 5;
 /** ...per this window, refilling evenly. */
 export const CHAT_RATE_WINDOW_MS = 5_000;
-/** Extra messages allowed in a burst on top of the steady rate. */
-export const CHAT_BURST = 2;
 /** Position updates per second per client. */
 export const MAX_POSITIONS_PER_S = 20;
 /** Speaking changes (`voice_state`) per second per client. */
