@@ -86,3 +86,15 @@ test("voice_state reaches linked peers as peer_voice_state and updates the roste
   });
   for (const j of [a, b]) await j.room.leave();
 });
+
+test("voice_link_failed closes the link on both sides with reason failed, and the tick pairs them again later", async () => {
+  const [a, b] = await pair("relay-fail");
+  a.room.send("voice_link_failed", { peerId: b.room.sessionId });
+  expect(await a.inbox.next("peer_closed")).toEqual({ peerId: b.room.sessionId, reason: "failed" });
+  expect(await b.inbox.next("peer_closed")).toEqual({ peerId: a.room.sessionId, reason: "failed" });
+  const again = await a.inbox.next("new_peer", () => true, { fresh: true, timeoutMs: 5_000 });
+  expect(again.peerId).toBe(b.room.sessionId);
+  a.room.send("voice_link_failed", { peerId: "nobody" });
+  expect((await a.inbox.next("error", () => true, { fresh: true })).code).toBe("not_paired");
+  for (const j of [a, b]) await j.room.leave();
+});

@@ -217,3 +217,16 @@ describe("links, volumes and determinism", () => {
     }
   });
 });
+
+describe("failed links", () => {
+  test("a failed link closes at once and re-pairs only after its cooldown", () => {
+    const engine = new ProximityEngine({ refreshTicks: 1 });
+    const world = { a: { x: 0 }, b: { x: 3 } };
+    run(engine, world);
+    expect(engine.failLink("a", "b", 3)).toEqual([{ a: "a", b: "b", reason: "failed" }]);
+    expect(engine.isLinked("a", "b")).toBe(false);
+    const opened = [1, 2, 3, 4].map(() => run(engine, world).opened.length);
+    expect(opened).toEqual([0, 0, 1, 0]);
+    expect(engine.failLink("a", "zzz", 3)).toEqual([]);
+  });
+});

@@ -49,6 +49,8 @@ export const clientMessages = {
   }),
   reconnect: z.strictObject({ lastMessageId: z.string().max(64).nullable().optional() }),
   leave_room: z.strictObject({ roomId: z.string().max(64).optional() }),
+  /** The WebRTC connection of a link failed for good (after one restart): re-pair it later. */
+  voice_link_failed: z.strictObject({ peerId: id }),
 } as const;
 
 export type ClientMessages = { [K in keyof typeof clientMessages]: z.infer<(typeof clientMessages)[K]> };
@@ -103,7 +105,7 @@ export const iceServerSchema = z.object({
 });
 export type IceServer = z.infer<typeof iceServerSchema>;
 
-export const peerCloseReasonSchema = z.enum(["out_of_range", "left", "voice_off", "over_capacity"]);
+export const peerCloseReasonSchema = z.enum(["out_of_range", "left", "voice_off", "over_capacity", "failed"]);
 export type PeerCloseReason = z.infer<typeof peerCloseReasonSchema>;
 
 export const audiblePeerSchema = z.object({ peerId: z.string(), distance: z.number(), volume: z.number() });

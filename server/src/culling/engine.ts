@@ -86,6 +86,8 @@ export function initiatorOf(a: string, b: string): [string, string] {
 const HANDLE = Symbol("earshot.handle");
 type Tagged = { [HANDLE]?: { id: string; h: number } };
 const round = (v: number, step: number) => Math.round(v / step) * step;
+/** One number for an unordered pair of handles (handles stay far below 2^26). */
+const pairKey = (a: number, b: number) => (a < b ? a * 67_108_864 + b : b * 67_108_864 + a);
 
 /** Flat per-handle lists: `width` slots per handle in one typed array, plus a count. */
 class Lists {
@@ -194,6 +196,8 @@ export class ProximityEngine {
   private refreshed: number[] = [];
   private flagsChanged = false;
   private readonly candidates = new Candidates();
+  /** Pairs kept apart until a tick number, after a failed connection. */
+  private readonly cooldown = new Map<number, number>();
   private readonly nIdx: Int32Array;
   private readonly nDist: Float64Array;
   private readonly scratch: Int32Array;
@@ -251,6 +255,21 @@ export class ProximityEngine {
     const closed = this.unlinkAll(h, reason);
     if (forget) this.release(h);
     return closed;
+  }
+
+  /**
+   * Closes the link between a and b because its connection failed, and keeps the pair apart
+   * for `cooldownTicks`, after which the tick may pair them again (a fresh negotiation).
+   */
+  failLink(a: string, b: string, cooldownTicks: number): ClosedLink[] {
+    const ha = this.handles.get(a);
+    const hb = this.handles.get(b);
+    if (ha === undefined || hb === undefined || !this.partners.has(ha, hb)) return [];
+    this.partners.remove(ha, hb);
+    this.partners.remove(hb, ha);
+    this.dirty[ha] = this.dirty[hb] = 1;
+    this.cooldown.set(pairKey(ha, hb), this.tickNo + cooldownTicks);
+    return [{ ...this.named(ha, hb), reason: "failed" }];
   }
 
   /** Runs one tick over all users in the room, keyed by session id. */
@@ -358,6 +377,7 @@ export class ProximityEngine {
       for (let k = 0; k < this.cands.count[a]!; k++) {
         const b = this.cands.items[base + k]!;
         if (this.seen[b] !== this.tickNo || !this.inVoice[b] || P.has(a, b)) continue;
+        if (this.cooldown.size && this.coolingDown(a, b)) continue;
         const d = this.distance(a, b);
         if (d <= o.hearRadius) c.push(a, b, d, d);
       }
@@ -551,6 +571,15 @@ export class ProximityEngine {
     this.partners.count[h] = 0;
     this.dirty[h] = 1;
     return closed;
+  }
+
+  private coolingDown(a: number, b: number): boolean {
+    const key = pairKey(a, b);
+    const until = this.cooldown.get(key);
+    if (until === undefined) return false;
+    if (until > this.tickNo) return true;
+    this.cooldown.delete(key);
+    return false;
   }
 
   private named(a: number, b: number): { a: string; b: string } {

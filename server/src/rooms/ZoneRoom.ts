@@ -238,6 +238,17 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         return void this.chat
           .missedSince(m.lastMessageId)
           .then((missedMessages) => client.send("reconnected", { missedMessages }));
+      case "voice_link_failed": {
+        // Re-pair after a second: a fresh negotiation, as the client's own restart did not help.
+        const closed = this.engine.failLink(
+          client.sessionId,
+          m.peerId,
+          Math.ceil(1000 / this.services.settings.tickMs),
+        );
+        if (!closed.length)
+          return this.fail(client, ErrorCode.NotPaired, `voice_link_failed: you are not paired with ${m.peerId}`);
+        return this.closeLinks(closed);
+      }
       case "leave_room":
         client.send("room_left", { roomId: this.roomId });
         return void client.leave(CloseCode.CONSENTED);

@@ -53,7 +53,10 @@ interface Link {
 
 export interface VoicePeersOptions {
   createPeer: PeerFactory;
-  send: <K extends "offer" | "answer" | "ice_candidate">(type: K, payload: ClientMessages[K]) => void;
+  send: <K extends "offer" | "answer" | "ice_candidate" | "voice_link_failed">(
+    type: K,
+    payload: ClientMessages[K],
+  ) => void;
   iceServers: () => IceServer[];
   /** The microphone stream to send, if any. */
   localStream: () => MediaStream | undefined;
@@ -186,7 +189,10 @@ export class VoicePeers extends TypedEmitter<VoiceEvents> {
     return link;
   }
 
-  /** One fresh renegotiation (initiator side), then give up until the server re-pairs. */
+  /**
+   * One restart: the initiator renegotiates from scratch. When that fails too, the link is
+   * dropped and the server told, so its tick pairs the two again a little later.
+   */
   private recover(peerId: string, link: Link): void {
     if (link.initiator && !link.restarted) {
       link.peer.destroy();
@@ -196,6 +202,7 @@ export class VoicePeers extends TypedEmitter<VoiceEvents> {
     }
     // The responder gives up its side; a fresh offer from the initiator opens a new one.
     this.close(peerId, "failed");
+    if (link.initiator) this.options.send("voice_link_failed", { peerId });
   }
 
   private applyMuteTo(peer: PeerLike): void {
