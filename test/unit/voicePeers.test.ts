@@ -1,7 +1,6 @@
 import { EventEmitter } from "node:events";
 import { expect, test } from "vitest";
 import { VoicePeers } from "@earshot/client";
-import type { PeerLike } from "@earshot/client";
 
 /** A stand-in peer: pure logic test of the recovery policy (real WebRTC is in voice.test.ts). */
 class FakePeer extends EventEmitter {
