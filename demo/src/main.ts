@@ -55,23 +55,34 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     z?: number;
   };
   const users = () => (client.room?.state as { users?: Map<string, UserState> } | undefined)?.users;
+  // The users whose positions we receive, refreshed per state patch (10 Hz), so the per-frame
+  // work below scales with who is in view, not with the size of the zone.
+  let inView: [string, UserState][] = [];
+  const watchState = () =>
+    client.room?.onStateChange(() => {
+      const next: [string, UserState][] = [];
+      users()?.forEach((u, sid) => sid !== client.sessionId && u.x !== undefined && next.push([sid, u]));
+      inView = next;
+      for (const [sid, a] of avatars) {
+        if (!next.some(([id]) => id === sid)) {
+          a.dispose();
+          avatars.delete(sid);
+        }
+      }
+    });
+  watchState();
+  client.on("joined", () => {
+    inView = [];
+    watchState();
+  });
   world.scene.onBeforeRenderObservable.add(() => {
     const dt = engine.getDeltaTime() / 1000;
-    const seen = new Set<string>();
-    users()?.forEach((u, sid) => {
-      if (sid === client.sessionId || u.x === undefined) return;
-      seen.add(sid);
+    for (const [sid, u] of inView) {
       let a = avatars.get(sid);
       if (!a) avatars.set(sid, (a = new Avatar(world.scene, sid, u.name, u.avatar)));
-      a.setTarget(u.x, u.y ?? 0, u.z ?? 0);
+      a.setTarget(u.x!, u.y ?? 0, u.z ?? 0);
       a.update(dt);
       a.speaking = speaking.has(sid);
-    });
-    for (const [sid, a] of avatars) {
-      if (!seen.has(sid)) {
-        a.dispose();
-        avatars.delete(sid);
-      }
     }
   });
   earshot.onPeerSpeakingObservable.add(({ peerId, speaking: on }) =>

@@ -18,6 +18,13 @@ async function meanChannels(page: Page, n = 12): Promise<{ left: number; right: 
   return { left, right };
 }
 const db = (ratio: number) => 20 * Math.log10(ratio);
+/** Outbound audio of a page over a 2 s window, kbps (from getStats bytesSent). */
+async function outboundKbps(page: Page): Promise<number> {
+  const bytes = () => page.evaluate(() => (window as any).harness.bytesSent() as Promise<number>);
+  const before = await bytes();
+  await page.waitForTimeout(2_000); // the measurement window
+  return (((await bytes()) - before) * 8) / 2 / 1000;
+}
 
 describeWithChromium("Babylon plugin in Chromium", () => {
   let server: Awaited<ReturnType<typeof bootServer>>;
@@ -94,9 +101,7 @@ describeWithChromium("Babylon plugin in Chromium", () => {
 
   test("muting the remote mic silences it within 0.5 s, and unmuting brings it back; bitrate stays in budget", async () => {
     await b.evaluate(() => (window as any).harness.setPosition(0, 3));
-    const sent0 = await b.evaluate(() => (window as any).harness.bytesSent());
-    await b.waitForTimeout(2_000); // a bitrate measurement window
-    const speakingKbps = (((await b.evaluate(() => (window as any).harness.bytesSent())) - sent0) * 8) / 2 / 1000;
+    const speakingKbps = await outboundKbps(b);
     console.log(`outbound audio while speaking: ${speakingKbps.toFixed(1)} kbps`);
     expect(speakingKbps).toBeGreaterThan(4);
     expect(speakingKbps).toBeLessThanOrEqual(32);
@@ -109,9 +114,7 @@ describeWithChromium("Babylon plugin in Chromium", () => {
       "silence at A within 0.5 s",
     );
     console.log(`silent after ${Date.now() - t0} ms`);
-    const m0 = await b.evaluate(() => (window as any).harness.bytesSent());
-    await b.waitForTimeout(2_000);
-    const mutedKbps = (((await b.evaluate(() => (window as any).harness.bytesSent())) - m0) * 8) / 2 / 1000;
+    const mutedKbps = await outboundKbps(b);
     console.log(`outbound audio while muted: ${mutedKbps.toFixed(2)} kbps`);
     expect(mutedKbps).toBeLessThan(1);
     await b.evaluate(() => (window as any).harness.unmute());

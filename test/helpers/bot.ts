@@ -115,6 +115,12 @@ export class Bot {
     });
   }
 
+  /** True when the tone `freq` is heard from the first peer this bot is linked to. */
+  hearsLinkedPeer(freq: number): boolean {
+    const peer = this.client.voice.peerIds[0];
+    return peer !== undefined && (this.listeners.get(peer)?.magnitude(freq) ?? 0) > 0.05;
+  }
+
   /** Peer ids whose connection is established. */
   connectedPeers(): string[] {
     return this.client.voice.peerIds

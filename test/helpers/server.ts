@@ -114,3 +114,8 @@ export async function joinVoice(url: string, zone: string, name: string, x: numb
   await j.inbox.next("zone_joined");
   return j;
 }
+
+/** Cuts a room's socket abnormally (code 1006), as when a network goes away. */
+export function cutSocket(room: Room): void {
+  (room.connection.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
+}

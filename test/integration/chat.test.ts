@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Room } from "@colyseus/sdk";
-import { bootServer, join, until } from "../helpers/server.js";
+import { bootServer, cutSocket, join, until } from "../helpers/server.js";
 import type { Joined } from "../helpers/server.js";
 
 let server: Awaited<ReturnType<typeof bootServer>>;
@@ -120,7 +120,7 @@ describe("reconnection", () => {
     const dropped = new Promise<void>((r) => alice.room.onDrop(() => r()));
     const back = new Promise<void>((r) => alice.room.onReconnect(() => r()));
     // An abnormal close (1006), as when a network goes away.
-    (alice.room.connection.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
+    cutSocket(alice.room);
     await dropped;
     const sent: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -1,5 +1,6 @@
 import { expect, test } from "vitest";
 import { eventually, voiceServer } from "../helpers/bot.js";
+import { cutSocket } from "../helpers/server.js";
 import type { Bot } from "../helpers/bot.js";
 
 const { bot } = voiceServer();
@@ -91,7 +92,7 @@ test("a cut socket: the client reconnects, missed chat arrives exactly once, and
   await eventually(() => got.includes("before"), 5_000, "live chat");
 
   const reconnecting = new Promise<void>((r) => a.client.on("connectionState", (s) => s === "reconnecting" && r()));
-  (a.client.room!.connection.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
+  cutSocket(a.client.room!);
   await reconnecting;
   const sent = await Promise.all(["away 1", "away 2", "away 3"].map((t) => b.client.sendChat(t).done));
   expect(sent.every((s) => s.status === "delivered")).toBe(true);
@@ -102,14 +103,7 @@ test("a cut socket: the client reconnects, missed chat arrives exactly once, and
   );
   expect(got).toEqual(["before", "away 1", "away 2", "away 3"]);
   expect(a.client.messages.map((m) => m.content)).toEqual(["before", "away 1", "away 2", "away 3"]);
-  await eventually(
-    () => {
-      const peer = a.client.voice.peerIds[0];
-      return peer !== undefined && (a.listeners.get(peer)?.magnitude(1300) ?? 0) > 0.05;
-    },
-    20_000,
-    "voice after the reconnect",
-  );
+  await eventually(() => a.hearsLinkedPeer(1300), 20_000, "voice after the reconnect");
 }, 60_000);
 
 test("when the SDK cannot reconnect, the client joins again and recovers missed chat once", async () => {
@@ -123,18 +117,11 @@ test("when the SDK cannot reconnect, the client joins again and recovers missed 
   a.client.on("chat", (m) => got.push(m.content));
   const oldSession = a.client.sessionId;
   a.client.room!.reconnection.enabled = false;
-  (a.client.room!.connection.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
+  cutSocket(a.client.room!);
   await eventually(() => a.client.connectionState === "reconnecting", 5_000, "reconnecting");
   await b.client.sendChat("while away").done;
   await eventually(() => a.client.connectionState === "connected" && got.length === 1, 20_000, "rejoin and catch-up");
   expect(got).toEqual(["while away"]);
   expect(a.client.sessionId).not.toBe(oldSession);
-  await eventually(
-    () => {
-      const peer = a.client.voice.peerIds[0];
-      return peer !== undefined && (a.listeners.get(peer)?.magnitude(1300) ?? 0) > 0.05;
-    },
-    20_000,
-    "voice after the rejoin",
-  );
+  await eventually(() => a.hearsLinkedPeer(1300), 20_000, "voice after the rejoin");
 }, 60_000);
