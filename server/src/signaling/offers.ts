@@ -51,11 +51,6 @@ export class PendingOffers {
     return offerers;
   }
 
-  /** Number of offers waiting. */
-  get size(): number {
-    return this.pending.size;
-  }
-
   /** Cancels every timer; safe twice. */
   dispose(): void {
     for (const handle of this.pending.values()) this.timers.clear(handle);
