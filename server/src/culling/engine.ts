@@ -11,6 +11,7 @@ import {
 import type { AudiblePeer, PeerCloseReason } from "@earshot/protocol";
 import { SpatialGrid } from "./grid.js";
 import type { NeighbourIndex } from "./grid.js";
+import { Candidates, Lists } from "./lists.js";
 
 /** Proximity settings; every field optional, defaults from @earshot/protocol. */
 export interface ProximityOptions {
@@ -27,11 +28,19 @@ export interface ProximityOptions {
   /** Voice links per person. Default {@link MAX_PEERS}. */
   maxPeers?: number;
   /**
-   * Each user's neighbour search (view and voice candidates) is redone every this many ticks,
-   * staggered so each tick does 1/n of the users. Link distances, volumes, drops and the cap
-   * are still checked every tick. Default 4 (400 ms at 10 Hz).
+   * Each user looks for new links among its neighbours, and reports volume-only changes, every
+   * this many ticks, staggered so each tick does 1/n of the users. Drops and new neighbours'
+   * links are still handled every tick. Default 4 (400 ms at 10 Hz).
    */
   refreshTicks?: number;
+  /**
+   * A user's neighbour search (its view and its voice candidates) is redone when it has moved
+   * `rescanMoveM` since the last one, or after this many ticks, whichever comes first.
+   * Default 20 (2 s at 10 Hz).
+   */
+  rescanTicks?: number;
+  /** See `rescanTicks`. Default 2 m. */
+  rescanMoveM?: number;
 }
 
 export const DEFAULT_PROXIMITY: Required<ProximityOptions> = {
@@ -42,6 +51,8 @@ export const DEFAULT_PROXIMITY: Required<ProximityOptions> = {
   maxVisible: MAX_VISIBLE,
   maxPeers: MAX_PEERS,
   refreshTicks: 4,
+  rescanTicks: 20,
+  rescanMoveM: 2,
 };
 
 /** What the engine reads of a user each tick (the room's schema objects fit as they are). */
@@ -69,8 +80,11 @@ export interface TickResult {
   /** New links as [initiator (lower id), other]. */
   opened: [string, string][];
   closed: ClosedLink[];
-  /** A client's new cull state, only when its set changed or a volume moved by a quantum. */
-  cull: [string, CullUpdate][];
+  /**
+   * Users whose cull state changed (their set, their muted list, or a volume by a quantum);
+   * {@link ProximityEngine.cullUpdate} gives the message, built only when it is sent.
+   */
+  cull: string[];
   /** [viewer, target]: target's position enters viewer's state view. */
   viewAdd: [string, string][];
   /** [viewer, target]: target's position leaves viewer's state view. */
@@ -89,75 +103,23 @@ const round = (v: number, step: number) => Math.round(v / step) * step;
 /** One number for an unordered pair of handles (handles stay far below 2^26). */
 const pairKey = (a: number, b: number) => (a < b ? a * 67_108_864 + b : b * 67_108_864 + a);
 
-/** Flat per-handle lists: `width` slots per handle in one typed array, plus a count. */
-class Lists {
-  items: Int32Array;
-  count: Int32Array;
-  constructor(
-    readonly width: number,
-    cap: number,
-  ) {
-    this.items = new Int32Array(cap * width);
-    this.count = new Int32Array(cap);
-  }
-  grow(cap: number): void {
-    const items = new Int32Array(cap * this.width);
-    items.set(this.items);
-    const count = new Int32Array(cap);
-    count.set(this.count);
-    this.items = items;
-    this.count = count;
-  }
-  has(h: number, v: number): boolean {
-    const base = h * this.width;
-    const end = base + this.count[h]!;
-    for (let i = base; i < end; i++) if (this.items[i] === v) return true;
-    return false;
-  }
-  push(h: number, v: number): boolean {
-    const n = this.count[h]!;
-    if (n >= this.width) return false;
-    this.items[h * this.width + n] = v;
-    this.count[h] = n + 1;
-    return true;
-  }
-  remove(h: number, v: number): void {
-    const base = h * this.width;
-    const n = this.count[h]!;
-    for (let i = 0; i < n; i++) {
-      if (this.items[base + i] === v) {
-        this.items.copyWithin(base + i, base + i + 1, base + n);
-        this.count[h] = n - 1;
-        return;
-      }
-    }
-  }
-  /** Inserts v keeping the list ascending; false when present or full. */
-  insertSorted(h: number, v: number): boolean {
-    const base = h * this.width;
-    const n = this.count[h]!;
-    let i = n;
-    while (i > 0 && this.items[base + i - 1]! > v) i--;
-    if ((i > 0 && this.items[base + i - 1] === v) || n >= this.width) return false;
-    this.items.copyWithin(base + i + 1, base + i, base + n);
-    this.items[base + i] = v;
-    this.count[h] = n + 1;
-    return true;
-  }
-  toArray(h: number): number[] {
-    return Array.from(this.items.subarray(h * this.width, h * this.width + this.count[h]!));
-  }
-}
-
 /**
  * Decides, tick by tick, who sees whom and which voice links exist. Pure: bodies in, diffs
  * out, no Colyseus and no clock.
  *
- * Users get small integer handles, and every per-user list lives in flat typed arrays (one
- * JS object per user per list costs too much in the hot loops). Per tick: a grid rebuild
- * (O(N)); a k-nearest search for 1/refreshTicks of the users, giving their view and voice
- * candidates; a greedy pairing over existing links and the searched users' candidates
- * (bucket-sorted, O(N·k)); and per-user diffs.
+ * Work per tick follows what changes, not the room size squared:
+ * - each user keeps a neighbour list (its nearest within view and hearing range), searched
+ *   again in the grid only after it moved `rescanMoveM` or every `rescanTicks` ticks; its view
+ *   is that list plus its voice partners;
+ * - links are checked every tick for the drop distance; new links come from the neighbour
+ *   lists of the users whose turn it is (`refreshTicks`), and are only tried where they would
+ *   win: both sides have room, or the newcomer is nearer than a side's farthest link by the
+ *   hysteresis margin (that link is then closed as `over_capacity`);
+ * - a user's cull state is compared only when one of its links, its view or a neighbour's mic
+ *   changed, or on its turn for volumes.
+ *
+ * Users get small integer handles and every per-user list lives in flat typed arrays: one JS
+ * object per user per list costs too much in these loops.
  */
 export class ProximityEngine {
   readonly options: Required<ProximityOptions>;
@@ -171,52 +133,75 @@ export class ProximityEngine {
   private quarantine: [number, number][] = [];
   private created = 0;
 
+  // Per handle.
   private phase = new Int32Array(0);
-  private fresh = new Uint8Array(0);
-  private dirty = new Uint8Array(0);
-  private hadCull = new Uint8Array(0);
   private seen = new Int32Array(0);
+  /** Tick of each user's last neighbour search, and tick by which it is due again. */
+  private scannedAt = new Int32Array(0);
+  private dueAt = new Int32Array(0);
+  /** Scratch marks for set diffs (float: the counter outgrows 32 bits in a long-lived zone). */
+  private mark = new Float64Array(0);
+  private worstAt = new Int32Array(0);
+  private worstPeer = new Int32Array(0);
+  private worstWeight = new Float64Array(0);
+  private fresh = new Uint8Array(0);
+  private stale = new Uint8Array(0);
   private inVoice = new Uint8Array(0);
   private micMuted = new Uint8Array(0);
+  private linksChanged = new Uint8Array(0);
+  private mutedDirty = new Uint8Array(0);
+  private hadCull = new Uint8Array(0);
   private hx = new Float64Array(0);
   private hy = new Float64Array(0);
   private hz = new Float64Array(0);
-  private sx = new Float64Array(0);
-  private sy = new Float64Array(0);
-  private sz = new Float64Array(0);
-  private lastVolume = new Float64Array(0);
+  /** Where each user was at its last neighbour search. */
+  private bx = new Float64Array(0);
+  private by = new Float64Array(0);
+  private bz = new Float64Array(0);
+  // Per handle, one slot per link: what the last cull_update said.
+  private sentDist = new Float64Array(0);
+  private sentVolume = new Float64Array(0);
+  /** Per handle, one slot per neighbour: its distance at the search. */
+  private nearDist = new Float64Array(0);
+
+  /** Neighbour lists, nearest first as of the last search. */
+  private readonly near: Lists;
   private readonly visible: Lists;
-  private readonly cands: Lists;
   private readonly partners: Lists;
-  private readonly nextPartners: Lists;
-  private readonly lastAudible: Lists;
-  private readonly lastMuted: Lists;
+  private readonly sentPeers: Lists;
+  private readonly sentMuted: Lists;
 
   private active: number[] = [];
-  private refreshed: number[] = [];
-  private flagsChanged = false;
+  private flagged: number[] = [];
+  private markNo = 0;
   private readonly candidates = new Candidates();
   /** Pairs kept apart until a tick number, after a failed connection. */
   private readonly cooldown = new Map<number, number>();
+  private readonly nearK: number;
+  private readonly nearRadius: number;
   private readonly nIdx: Int32Array;
   private readonly nDist: Float64Array;
   private readonly scratch: Int32Array;
+  private readonly area = new Int32Array(4096);
 
-  /** @param index neighbour search; default a {@link SpatialGrid} with cells of hearRadius / 2. */
+  /** @param index neighbour search; default a {@link SpatialGrid} with cells of hearRadius. */
   constructor(options: ProximityOptions = {}, index?: NeighbourIndex) {
     this.options = { ...DEFAULT_PROXIMITY, ...options };
     const o = this.options;
-    this.index = index ?? new SpatialGrid(o.hearRadius / 2);
-    this.nIdx = new Int32Array(o.maxVisible);
-    this.nDist = new Float64Array(o.maxVisible);
+    this.index = index ?? new SpatialGrid(o.hearRadius);
+    // The search serves both the view and voice candidates (twice the cap, so the nearest
+    // few that are full do not starve anyone).
+    this.nearK = Math.max(o.maxVisible, 2 * o.maxPeers);
+    this.nearRadius = Math.max(o.viewRadius, o.hearRadius);
+    this.nIdx = new Int32Array(this.nearK);
+    this.nDist = new Float64Array(this.nearK);
     const viewWidth = o.maxVisible + o.maxPeers;
     this.scratch = new Int32Array(viewWidth);
+    this.near = new Lists(this.nearK, 0);
     this.visible = new Lists(viewWidth, 0);
-    this.cands = new Lists(2 * o.maxPeers, 0);
     this.partners = new Lists(o.maxPeers, 0);
-    this.nextPartners = new Lists(o.maxPeers, 0);
-    this.lastAudible = new Lists(o.maxPeers, 0);
-    this.lastMuted = new Lists(viewWidth, 0);
+    this.sentPeers = new Lists(o.maxPeers, 0);
+    this.sentMuted = new Lists(viewWidth, 0);
   }
 
   /** Current link partners of `id`. */
@@ -246,6 +231,27 @@ export class ProximityEngine {
   }
 
   /**
+   * The `cull_update` for a user listed in the last tick's `cull`: its links with distance and
+   * volume, nearest first, and the users in voice it sees but does not hear.
+   */
+  cullUpdate(id: string): CullUpdate {
+    const h = this.handles.get(id);
+    if (h === undefined) return { audiblePeers: [], mutedPeers: [] };
+    const base = h * this.options.maxPeers;
+    const audiblePeers: AudiblePeer[] = [];
+    for (let k = 0; k < this.sentPeers.count[h]!; k++) {
+      audiblePeers.push({
+        peerId: this.ids[this.sentPeers.items[base + k]!]!,
+        distance: round(this.sentDist[base + k]!, 0.01),
+        volume: round(this.sentVolume[base + k]!, 0.001),
+      });
+    }
+    audiblePeers.sort((p, q) => p.distance - q.distance || (p.peerId < q.peerId ? -1 : 1));
+    const mutedPeers = this.sentMuted.toArray(h).map((m) => this.ids[m]!);
+    return { audiblePeers, mutedPeers: mutedPeers.filter(Boolean).sort() };
+  }
+
+  /**
    * Closes every link of `id` at once (voice off, leaving) instead of waiting for the tick.
    * With `forget`, the user is gone from the engine.
    */
@@ -265,248 +271,308 @@ export class ProximityEngine {
     const ha = this.handles.get(a);
     const hb = this.handles.get(b);
     if (ha === undefined || hb === undefined || !this.partners.has(ha, hb)) return [];
-    this.partners.remove(ha, hb);
-    this.partners.remove(hb, ha);
-    this.dirty[ha] = this.dirty[hb] = 1;
+    const closed: ClosedLink[] = [];
+    this.unlink(ha, hb, "failed", closed);
     this.cooldown.set(pairKey(ha, hb), this.tickNo + cooldownTicks);
-    return [{ ...this.named(ha, hb), reason: "failed" }];
+    return closed;
   }
 
   /** Runs one tick over all users in the room, keyed by session id. */
   tick(users: Iterable<[string, Body]>): TickResult {
-    const o = this.options;
     const result: TickResult = { opened: [], closed: [], cull: [], viewAdd: [], viewRemove: [] };
     const tickNo = ++this.tickNo;
     const previous = this.active;
-    const n = this.load(users, tickNo);
-
-    for (const h of previous) {
-      if (this.seen[h] !== tickNo && this.ids[h]) {
-        result.closed.push(...this.unlinkAll(h, "left"));
-        this.release(h);
-      }
-    }
-    // A freed handle is reused only after every view was refreshed, so no list still holds it.
+    this.load(users, tickNo);
+    for (const h of previous) if (this.seen[h] !== tickNo && this.ids[h]) this.depart(h, result);
+    // A freed handle is reused only after every list was searched again, so none still holds it.
     while (this.quarantine.length && this.quarantine[0]![1] <= tickNo) this.freeList.push(this.quarantine.shift()![0]);
-    for (const h of this.active)
+    for (const h of this.flagged)
       if (!this.inVoice[h] && this.partners.count[h]) result.closed.push(...this.unlinkAll(h, "voice_off"));
 
-    this.index.rebuild(this.sx, this.sy, this.sz, n);
-    const slot = tickNo % o.refreshTicks;
-    this.refreshed.length = 0;
-    for (let s = 0; s < n; s++) {
-      const h = this.active[s]!;
-      if (this.fresh[h] || this.phase[h] === slot) {
-        this.refresh(h, s, result);
-        this.refreshed.push(h);
-      }
-    }
+    this.index.rebuild(this.hx, this.hy, this.hz, this.active, this.active.length);
+    this.rescan(result);
+    for (const h of this.flagged) this.touchViewers(h);
+    this.dropFar(result);
     this.pair(result);
-    for (const h of this.active) this.diffCull(h, result);
+    const slot = tickNo % this.options.refreshTicks;
+    for (const h of this.active) this.diffCull(h, slot, result);
     return result;
   }
 
-  /** New view and voice candidates of handle h (slot s) from one k-nearest search. */
-  private refresh(h: number, s: number, result: TickResult): void {
+  /** Searches again the neighbours of everyone who moved far enough, aged, or just came. */
+  private rescan(result: TickResult): void {
     const o = this.options;
-    this.fresh[h] = 0;
-    this.dirty[h] = 1;
-    const count = this.index.nearest(s, o.maxVisible, o.viewRadius, this.nIdx, this.nDist);
-    const keep = o.hearRadius * o.hysteresis;
-    const next = this.scratch;
-    let m = 0;
-    this.cands.count[h] = 0;
-    for (let c = 0; c < count; c++) {
-      const other = this.active[this.nIdx[c]!]!;
-      next[m++] = other;
-      if (this.inVoice[h] && this.inVoice[other] && this.nDist[c]! <= keep) this.cands.push(h, other);
-    }
-    const pBase = h * this.partners.width;
-    for (let i = 0; i < this.partners.count[h]!; i++) next[m++] = this.partners.items[pBase + i]!;
-    // Insertion sort: about 40 small integers.
-    for (let i = 1; i < m; i++) {
-      const v = next[i]!;
-      let j = i - 1;
-      while (j >= 0 && next[j]! > v) {
-        next[j + 1] = next[j]!;
-        j--;
+    const move2 = o.rescanMoveM * o.rescanMoveM;
+    for (const h of this.active) {
+      let due = this.fresh[h] === 1 || this.stale[h] === 1 || this.tickNo >= this.dueAt[h]!;
+      if (!due) {
+        const dx = this.hx[h]! - this.bx[h]!;
+        const dy = this.hy[h]! - this.by[h]!;
+        const dz = this.hz[h]! - this.bz[h]!;
+        due = dx * dx + dy * dy + dz * dz > move2;
       }
-      next[j + 1] = v;
+      if (due) this.scan(h, result);
     }
-    // Merge with the old view (both ascending) to record the diff.
-    const vis = this.visible;
-    const base = h * vis.width;
-    const before = vis.items.slice(base, base + vis.count[h]!);
-    const id = this.ids[h]!;
-    let i = 0;
-    let j = 0;
-    let out = 0;
-    while (i < before.length || j < m) {
-      const a = i < before.length ? before[i]! : Infinity;
-      const b = j < m ? next[j]! : Infinity;
-      if (out > 0 && b === vis.items[base + out - 1]) {
-        j++;
-      } else if (b < a) {
-        vis.items[base + out++] = b;
-        if (this.ids[b]) result.viewAdd.push([id, this.ids[b]]);
-        j++;
-      } else if (a < b) {
-        if (this.ids[a]) result.viewRemove.push([id, this.ids[a]]);
-        i++;
-      } else {
-        vis.items[base + out++] = b;
-        i++;
-        j++;
-      }
-    }
-    vis.count[h] = out;
   }
 
-  /** Greedy pairing, nearest first: existing links plus the searched users' candidates. */
-  private pair(result: TickResult): void {
+  /** New neighbour list and view of h, with the view's diff. */
+  private scan(h: number, result: TickResult): void {
+    const o = this.options;
+    const tickNo = this.tickNo;
+    const wasFresh = this.fresh[h];
+    this.fresh[h] = this.stale[h] = 0;
+    // Newcomers' first age-out is spread over rescanTicks, so a wave of joins does not come back as one.
+    this.scannedAt[h] = tickNo;
+    this.dueAt[h] = tickNo + o.rescanTicks - (wasFresh ? h % o.rescanTicks : 0);
+    this.bx[h] = this.hx[h]!;
+    this.by[h] = this.hy[h]!;
+    this.bz[h] = this.hz[h]!;
+    const count = this.index.nearest(h, this.nearK, this.nearRadius, this.nIdx, this.nDist);
+    this.near.assign(h, this.nIdx, count);
+    this.nearDist.set(this.nDist.subarray(0, count), h * this.nearK);
+
+    // Diff by marks: OLD on the previous view, NEW on the next one.
+    const OLD = ++this.markNo;
+    const NEW = ++this.markNo;
+    const mark = this.mark;
+    const vis = this.visible;
+    const vBase = h * vis.width;
+    const vCount = vis.count[h]!;
+    for (let k = 0; k < vCount; k++) mark[vis.items[vBase + k]!] = OLD;
+    const next = this.scratch;
+    const id = this.ids[h]!;
+    let m = 0;
+    const pBase = h * this.partners.width;
+    const pCount = this.partners.count[h]!;
+    const total = Math.min(count, o.maxVisible);
+    for (let k = 0; k < total + pCount; k++) {
+      let v: number;
+      if (k < total) {
+        if (this.nDist[k]! > o.viewRadius) continue;
+        v = this.nIdx[k]!;
+      } else {
+        v = this.partners.items[pBase + k - total]!;
+      }
+      if (mark[v] === NEW) continue;
+      if (mark[v] !== OLD) result.viewAdd.push([id, this.ids[v]!]);
+      mark[v] = NEW;
+      next[m++] = v;
+    }
+    for (let k = 0; k < vCount; k++) {
+      const v = vis.items[vBase + k]!;
+      if (mark[v] === OLD && this.ids[v]) result.viewRemove.push([id, this.ids[v]]);
+    }
+    vis.assign(h, next, m);
+    this.mutedDirty[h] = 1;
+    // Neighbours that searched before this newcomer came do not know it yet.
+    if (wasFresh) {
+      for (let k = 0; k < count; k++) {
+        const c = this.nIdx[k]!;
+        if (!this.fresh[c] && this.scannedAt[c] !== tickNo) this.stale[c] = 1;
+      }
+    }
+  }
+
+  /** Someone's voice or mic changed: the muted lists of those who may see them change. */
+  private touchViewers(h: number): void {
+    const o = this.options;
+    const n = this.index.within(h, o.viewRadius + 2 * o.rescanMoveM, this.area);
+    for (let k = 0; k < n; k++) this.mutedDirty[this.area[k]!] = 1;
+    const base = h * this.partners.width;
+    for (let k = 0; k < this.partners.count[h]!; k++) this.mutedDirty[this.partners.items[base + k]!] = 1;
+  }
+
+  /** Closes the links that went beyond hearRadius * hysteresis. */
+  private dropFar(result: TickResult): void {
     const o = this.options;
     const keep = o.hearRadius * o.hysteresis;
-    const c = this.candidates;
     const P = this.partners;
-    c.length = 0;
-    // New pairs come from the users searched this tick (everyone, over refreshTicks ticks);
-    // a pair listed from both sides counts once, as the greedy pass skips duplicates.
-    for (const a of this.refreshed) {
-      if (!this.inVoice[a]) continue;
-      const base = a * this.cands.width;
-      for (let k = 0; k < this.cands.count[a]!; k++) {
-        const b = this.cands.items[base + k]!;
-        if (this.seen[b] !== this.tickNo || !this.inVoice[b] || P.has(a, b)) continue;
-        if (this.cooldown.size && this.coolingDown(a, b)) continue;
-        const d = this.distance(a, b);
-        if (d <= o.hearRadius) c.push(a, b, d, d);
-      }
-    }
-    // An existing link sorts as if `hysteresis` times nearer: a newcomer displaces it only
-    // when clearly closer, so links don't flap at the cap.
     for (const a of this.active) {
       const base = a * P.width;
-      for (let k = 0; k < P.count[a]!; k++) {
+      // Backwards: a removal moves the last item into the freed slot.
+      for (let k = P.count[a]! - 1; k >= 0; k--) {
         const b = P.items[base + k]!;
-        if (a > b) continue;
-        const d = this.distance(a, b);
-        if (d <= keep) c.push(a, b, d, d / o.hysteresis);
+        if (a < b && this.distance2(a, b) > keep * keep) this.unlink(a, b, "out_of_range", result.closed);
       }
     }
-    const order = c.sortedByWeight(Math.max(keep / o.hysteresis, o.hearRadius));
+  }
 
-    const N = this.nextPartners;
-    for (const h of this.active) N.count[h] = 0;
+  /**
+   * New links, nearest first, among the neighbours of the users whose turn it is (and of
+   * everyone searched this tick). A pair is tried only where it would win.
+   */
+  private pair(result: TickResult): void {
+    const o = this.options;
+    const slot = this.tickNo % o.refreshTicks;
+    const c = this.candidates;
+    const N = this.near;
+    const P = this.partners;
+    const mark = this.mark;
+    c.length = 0;
+    for (const a of this.active) {
+      if (!this.inVoice[a] || (this.phase[a] !== slot && this.scannedAt[a] !== this.tickNo)) continue;
+      // Nothing farther than a's farthest link (less the margin) can win a place.
+      const limit = P.count[a]! < o.maxPeers ? o.hearRadius : Math.min(o.hearRadius, this.farthest(a));
+      const limit2 = limit * limit;
+      // Neighbours farther than this at a's search cannot be within limit now unless someone
+      // moved rescanMoveM since their own search: then that side searched again, and finds the
+      // pair from its list. (Lists are nearest first.)
+      const reach = limit + 2 * o.rescanMoveM;
+      const LINKED = ++this.markNo;
+      const pBase = a * P.width;
+      for (let k = 0; k < P.count[a]!; k++) mark[P.items[pBase + k]!] = LINKED;
+      const base = a * N.width;
+      for (let k = 0; k < N.count[a]! && this.nearDist[base + k]! <= reach; k++) {
+        const b = N.items[base + k]!;
+        if (this.distance2(a, b) >= limit2 || mark[b] === LINKED) continue;
+        if (this.seen[b] !== this.tickNo || !this.inVoice[b]) continue;
+        if (this.cooldown.size && this.coolingDown(a, b)) continue;
+        const d = Math.sqrt(this.distance2(a, b));
+        if (this.hasRoomFor(b, d)) c.push(a, b, d);
+      }
+    }
+    if (!c.length) return;
+    const order = c.sorted(o.hearRadius);
     for (let k = 0; k < order.length; k++) {
       const i = order[k]!;
       const a = c.a[i]!;
       const b = c.b[i]!;
-      if (N.count[a]! >= o.maxPeers || N.count[b]! >= o.maxPeers || N.has(a, b)) continue;
-      N.push(a, b);
-      N.push(b, a);
-    }
-    for (const a of this.active) {
-      const oldBase = a * P.width;
-      const oldN = P.count[a]!;
-      const newBase = a * N.width;
-      const newN = N.count[a]!;
-      let same = oldN === newN;
-      for (let k = 0; k < oldN; k++) {
-        const b = P.items[oldBase + k]!;
-        if (N.has(a, b)) continue;
-        same = false;
-        if (a < b) {
-          const reason = this.distance(a, b) > keep ? "out_of_range" : "over_capacity";
-          result.closed.push({ ...this.named(a, b), reason });
-        }
-      }
-      for (let k = 0; k < newN; k++) {
-        const b = N.items[newBase + k]!;
-        if (P.has(a, b)) continue;
-        same = false;
-        if (a < b) {
-          const { a: ia, b: ib } = this.named(a, b);
-          result.opened.push([ia, ib]);
-        }
-      }
-      if (!same) this.dirty[a] = 1;
-    }
-    for (const a of this.active) {
-      const base = a * P.width;
-      P.items.set(N.items.subarray(base, base + N.count[a]!), base);
-      P.count[a] = N.count[a]!;
-      // You see whom you hear.
-      for (let k = 0; k < P.count[a]; k++) {
-        const b = P.items[base + k]!;
-        if (this.visible.insertSorted(a, b)) result.viewAdd.push([this.ids[a]!, this.ids[b]!]);
-      }
+      const d = c.d[i]!;
+      if (this.partners.has(a, b) || !this.hasRoomFor(a, d) || !this.hasRoomFor(b, d)) continue;
+      if (this.partners.count[a]! >= o.maxPeers) this.unlink(a, this.worstPeer[a]!, "over_capacity", result.closed);
+      if (this.partners.count[b]! >= o.maxPeers) this.unlink(b, this.worstPeer[b]!, "over_capacity", result.closed);
+      this.link(a, b, result);
     }
   }
 
-  private diffCull(h: number, result: TickResult): void {
-    const LA = this.lastAudible;
-    const LM = this.lastMuted;
+  /**
+   * True when h can take a link at distance d: it has room, or its farthest link is farther
+   * than d by the hysteresis margin (an existing link wins ties, so links do not flap).
+   */
+  private hasRoomFor(h: number, d: number): boolean {
+    return this.partners.count[h]! < this.options.maxPeers || this.farthest(h) > d;
+  }
+
+  /** h's farthest link as a weight (distance / hysteresis), cached for the tick in worstPeer/worstWeight. */
+  private farthest(h: number): number {
+    if (this.worstAt[h] !== this.tickNo) {
+      const P = this.partners;
+      const base = h * P.width;
+      let worst = -1;
+      let peer = -1;
+      for (let k = 0; k < P.count[h]!; k++) {
+        const p = P.items[base + k]!;
+        const w = this.distance2(h, p);
+        if (w > worst) {
+          worst = w;
+          peer = p;
+        }
+      }
+      this.worstWeight[h] = Math.sqrt(worst) / this.options.hysteresis;
+      this.worstPeer[h] = peer;
+      this.worstAt[h] = this.tickNo;
+    }
+    return this.worstWeight[h]!;
+  }
+
+  private link(a: number, b: number, result: TickResult): void {
+    this.partners.push(a, b);
+    this.partners.push(b, a);
+    this.linkChanged(a);
+    this.linkChanged(b);
+    const { a: ia, b: ib } = this.named(a, b);
+    result.opened.push([ia, ib]);
+    // You see whom you hear; a full view catches up at the next search.
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      if (this.visible.has(x, y)) continue;
+      if (this.visible.push(x, y)) result.viewAdd.push([this.ids[x]!, this.ids[y]!]);
+      else this.stale[x] = 1;
+    }
+  }
+
+  private unlink(a: number, b: number, reason: PeerCloseReason, closed: ClosedLink[]): void {
+    this.partners.remove(a, b);
+    this.partners.remove(b, a);
+    this.linkChanged(a);
+    this.linkChanged(b);
+    closed.push({ ...this.named(a, b), reason });
+  }
+
+  private linkChanged(h: number): void {
+    this.linksChanged[h] = 1;
+    this.mutedDirty[h] = 1;
+    this.worstAt[h] = 0;
+  }
+
+  /** Records h's cull state and lists it in `cull` when it differs from what was last sent. */
+  private diffCull(h: number, slot: number, result: TickResult): void {
     if (!this.inVoice[h]) {
-      this.hadCull[h] = 0;
-      LA.count[h] = 0;
-      LM.count[h] = 0;
+      this.hadCull[h] = this.linksChanged[h] = this.mutedDirty[h] = 0;
+      this.sentPeers.count[h] = this.sentMuted.count[h] = 0;
       return;
     }
-    const o = this.options;
     const P = this.partners;
-    const pBase = h * P.width;
-    const pN = P.count[h]!;
-    let changed = !this.hadCull[h] || pN !== LA.count[h];
-    for (let k = 0; k < pN && !changed; k++) if (LA.items[pBase + k] !== P.items[pBase + k]) changed = true;
-    // Volume-only changes go out on the user's refresh tick (at most every refreshTicks ticks):
-    // the client's panner attenuates by real distance every frame, the server's volume is a hint.
-    if (!changed && this.phase[h] === this.tickNo % o.refreshTicks) {
-      for (let k = 0; k < pN && !changed; k++) {
-        const v = volumeAt(this.distance(h, P.items[pBase + k]!), o);
-        if (Math.abs(this.lastVolume[pBase + k]! - v) >= VOLUME_QUANTUM - 1e-9) changed = true;
+    const base = h * P.width;
+    let changed = !this.hadCull[h] || this.linksChanged[h] === 1;
+    // Without a link change the partners are the sent peers, slot for slot. Volume-only
+    // changes go out on the user's turn: the client's panner follows real distance every
+    // frame, the server's volume is a hint.
+    if (!changed && this.phase[h] === slot) {
+      for (let k = 0; k < P.count[h]! && !changed; k++) {
+        const v = this.volume(Math.sqrt(this.distance2(h, P.items[base + k]!)));
+        changed = Math.abs(this.sentVolume[base + k]! - v) >= VOLUME_QUANTUM - 1e-9;
       }
     }
-    let mutedChanged = false;
-    const mBase = h * LM.width;
-    if (this.dirty[h] || this.flagsChanged) {
-      this.dirty[h] = 0;
-      const vis = this.visible;
-      const vBase = h * vis.width;
-      let m = 0;
-      for (let k = 0; k < vis.count[h]!; k++) {
-        const v = vis.items[vBase + k]!;
-        if (this.seen[v] === this.tickNo && this.inVoice[v] && (this.micMuted[v] || !P.has(h, v))) {
-          if (m >= LM.count[h]! || LM.items[mBase + m] !== v) mutedChanged = true;
-          this.scratch[m++] = v;
-        }
-      }
-      if (m !== LM.count[h]) mutedChanged = true;
-      if (mutedChanged) {
-        LM.items.set(this.scratch.subarray(0, m), mBase);
-        LM.count[h] = m;
-      }
-    }
+    const mutedChanged = this.mutedDirty[h] === 1 && this.updateMuted(h);
+    this.mutedDirty[h] = 0;
     if (!changed && !mutedChanged) return;
-    this.hadCull[h] = 1;
-    const audiblePeers: AudiblePeer[] = [];
-    for (let k = 0; k < pN; k++) {
-      const p = P.items[pBase + k]!;
-      const distance = this.distance(h, p);
-      const volume = volumeAt(distance, o);
-      LA.items[pBase + k] = p;
-      this.lastVolume[pBase + k] = volume;
-      audiblePeers.push({ peerId: this.ids[p]!, distance: round(distance, 0.01), volume: round(volume, 0.001) });
+    for (let k = 0; k < P.count[h]!; k++) {
+      const d = Math.sqrt(this.distance2(h, P.items[base + k]!));
+      this.sentDist[base + k] = d;
+      this.sentVolume[base + k] = this.volume(d);
     }
-    LA.count[h] = pN;
-    audiblePeers.sort((p, q) => p.distance - q.distance || (p.peerId < q.peerId ? -1 : 1));
-    const mutedPeers: string[] = [];
-    for (let k = 0; k < LM.count[h]!; k++) mutedPeers.push(this.ids[LM.items[mBase + k]!]!);
-    result.cull.push([this.ids[h]!, { audiblePeers, mutedPeers }]);
+    this.sentPeers.assign(h, P.items.subarray(base), P.count[h]!);
+    this.hadCull[h] = 1;
+    this.linksChanged[h] = 0;
+    result.cull.push(this.ids[h]!);
   }
 
-  private load(users: Iterable<[string, Body]>, tickNo: number): number {
+  /** Recomputes h's muted list (visible, in voice, muted or not linked); true when it changed. */
+  private updateMuted(h: number): boolean {
+    const vis = this.visible;
+    const vBase = h * vis.width;
+    const mark = this.mark;
+    const SENT = ++this.markNo;
+    const sent = this.sentMuted;
+    const sBase = h * sent.width;
+    for (let k = 0; k < sent.count[h]!; k++) mark[sent.items[sBase + k]!] = SENT;
+    // Linked and unmuted: heard, so not in the list. (Set equality below: all kept ones were sent, and as many.)
+    const HEARD = ++this.markNo;
+    const P = this.partners;
+    const pBase = h * P.width;
+    for (let k = 0; k < P.count[h]!; k++) {
+      const p = P.items[pBase + k]!;
+      if (!this.micMuted[p]) mark[p] = HEARD;
+    }
+    let m = 0;
+    let same = true;
+    for (let k = 0; k < vis.count[h]!; k++) {
+      const v = vis.items[vBase + k]!;
+      if (this.seen[v] !== this.tickNo || !this.inVoice[v] || mark[v] === HEARD) continue;
+      if (mark[v] !== SENT) same = false;
+      this.scratch[m++] = v;
+    }
+    if (same && m === sent.count[h]) return false;
+    sent.assign(h, this.scratch, m);
+    return true;
+  }
+
+  private load(users: Iterable<[string, Body]>, tickNo: number): void {
     const active: number[] = [];
-    const bodies: Body[] = [];
+    this.flagged.length = 0;
     for (const [id, body] of users) {
       const tag = (body as Tagged)[HANDLE];
       let h = tag !== undefined && tag.id === id && this.ids[tag.h] === id ? tag.h : this.handles.get(id);
@@ -515,27 +581,25 @@ export class ProximityEngine {
         Object.defineProperty(body, HANDLE, { value: { id, h }, configurable: true, writable: true });
       }
       active.push(h);
-      bodies.push(body);
-    }
-    const n = active.length;
-    // Someone joining, leaving or toggling voice/mic can change anyone's muted list.
-    let flags = n !== this.active.length;
-    for (let s = 0; s < n; s++) {
-      const h = active[s]!;
-      const b = bodies[s]!;
       this.seen[h] = tickNo;
-      this.hx[h] = this.sx[s] = b.x;
-      this.hy[h] = this.sy[s] = b.y;
-      this.hz[h] = this.sz[s] = b.z;
-      const voice = b.inVoice ? 1 : 0;
-      const mute = b.micMuted ? 1 : 0;
-      if (this.inVoice[h] !== voice || this.micMuted[h] !== mute) flags = true;
+      this.hx[h] = body.x;
+      this.hy[h] = body.y;
+      this.hz[h] = body.z;
+      const voice = body.inVoice ? 1 : 0;
+      const mute = body.micMuted ? 1 : 0;
+      if (!this.fresh[h] && (this.inVoice[h] !== voice || this.micMuted[h] !== mute)) this.flagged.push(h);
       this.inVoice[h] = voice;
       this.micMuted[h] = mute;
     }
     this.active = active;
-    this.flagsChanged = flags;
-    return n;
+  }
+
+  /** h left the room: its links close, and those who saw it update their muted lists. */
+  private depart(h: number, result: TickResult): void {
+    result.closed.push(...this.unlinkAll(h, "left"));
+    const base = h * this.near.width;
+    for (let k = 0; k < this.near.count[h]!; k++) this.mutedDirty[this.near.items[base + k]!] = 1;
+    this.release(h);
   }
 
   private allocate(id: string): number {
@@ -545,31 +609,27 @@ export class ProximityEngine {
     this.ids[h] = id;
     this.phase[h] = this.created++ % this.options.refreshTicks;
     this.fresh[h] = 1;
-    this.dirty[h] = 1;
-    this.hadCull[h] = 0;
-    this.inVoice[h] = 0;
-    this.micMuted[h] = 0;
-    for (const l of [this.visible, this.cands, this.partners, this.nextPartners, this.lastAudible, this.lastMuted])
-      l.count[h] = 0;
+    this.stale[h] = this.inVoice[h] = this.micMuted[h] = this.hadCull[h] = 0;
+    this.linksChanged[h] = this.mutedDirty[h] = 0;
+    this.worstAt[h] = 0;
+    for (const l of this.lists()) l.count[h] = 0;
     return h;
   }
 
   private release(h: number): void {
     this.handles.delete(this.ids[h]!);
     this.ids[h] = "";
-    for (const l of [this.visible, this.cands, this.partners, this.lastAudible, this.lastMuted]) l.count[h] = 0;
-    this.quarantine.push([h, this.tickNo + this.options.refreshTicks + 1]);
+    for (const l of this.lists()) l.count[h] = 0;
+    this.quarantine.push([h, this.tickNo + this.options.rescanTicks + 1]);
+  }
+
+  private lists(): Lists[] {
+    return [this.near, this.visible, this.partners, this.sentPeers, this.sentMuted];
   }
 
   private unlinkAll(h: number, reason: PeerCloseReason): ClosedLink[] {
     const closed: ClosedLink[] = [];
-    for (const p of this.partners.toArray(h)) {
-      this.partners.remove(p, h);
-      this.dirty[p] = 1;
-      closed.push({ a: this.ids[h]!, b: this.ids[p]!, reason });
-    }
-    this.partners.count[h] = 0;
-    this.dirty[h] = 1;
+    while (this.partners.count[h]! > 0) this.unlink(h, this.partners.items[h * this.partners.width]!, reason, closed);
     return closed;
   }
 
@@ -587,11 +647,16 @@ export class ProximityEngine {
     return { a: x, b: y };
   }
 
-  private distance(a: number, b: number): number {
+  /** {@link volumeAt} for these options. */
+  private volume(d: number): number {
+    return volumeAt(d, this.options);
+  }
+
+  private distance2(a: number, b: number): number {
     const dx = this.hx[a]! - this.hx[b]!;
     const dy = this.hy[a]! - this.hy[b]!;
     const dz = this.hz[a]! - this.hz[b]!;
-    return Math.sqrt(dx * dx + dy * dy + dz * dz);
+    return dx * dx + dy * dy + dz * dz;
   }
 
   private grow(cap: number): void {
@@ -604,91 +669,30 @@ export class ProximityEngine {
     const i32 = (n: number) => new Int32Array(n);
     const u8 = (n: number) => new Uint8Array(n);
     this.phase = copy(this.phase, i32);
-    this.fresh = copy(this.fresh, u8);
-    this.dirty = copy(this.dirty, u8);
-    this.hadCull = copy(this.hadCull, u8);
     this.seen = copy(this.seen, i32);
+    this.scannedAt = copy(this.scannedAt, i32);
+    this.dueAt = copy(this.dueAt, i32);
+    this.mark = copy(this.mark, f64);
+    this.worstAt = copy(this.worstAt, i32);
+    this.worstPeer = copy(this.worstPeer, i32);
+    this.worstWeight = copy(this.worstWeight, f64);
+    this.fresh = copy(this.fresh, u8);
+    this.stale = copy(this.stale, u8);
     this.inVoice = copy(this.inVoice, u8);
     this.micMuted = copy(this.micMuted, u8);
+    this.linksChanged = copy(this.linksChanged, u8);
+    this.mutedDirty = copy(this.mutedDirty, u8);
+    this.hadCull = copy(this.hadCull, u8);
     this.hx = copy(this.hx, f64);
     this.hy = copy(this.hy, f64);
     this.hz = copy(this.hz, f64);
-    this.lastVolume = copy(this.lastVolume, f64, cap * this.options.maxPeers);
-    this.sx = new Float64Array(cap);
-    this.sy = new Float64Array(cap);
-    this.sz = new Float64Array(cap);
-    for (const l of [this.visible, this.cands, this.partners, this.nextPartners, this.lastAudible, this.lastMuted])
-      l.grow(cap);
+    this.bx = copy(this.bx, f64);
+    this.by = copy(this.by, f64);
+    this.bz = copy(this.bz, f64);
+    this.sentDist = copy(this.sentDist, f64, cap * this.options.maxPeers);
+    this.sentVolume = copy(this.sentVolume, f64, cap * this.options.maxPeers);
+    this.nearDist = copy(this.nearDist, f64, cap * this.nearK);
+    for (const l of this.lists()) l.grow(cap);
     this.cap = cap;
-  }
-}
-
-/**
- * Candidate pairs in flat typed arrays, sorted by weight with a bucket sort: O(M) for M pairs,
- * where a comparison sort of hundreds of thousands of pairs would dominate the tick.
- */
-class Candidates {
-  a = new Int32Array(1024);
-  b = new Int32Array(1024);
-  d = new Float64Array(1024);
-  w = new Float64Array(1024);
-  length = 0;
-  private order = new Int32Array(1024);
-  private counts = new Int32Array(0);
-
-  push(a: number, b: number, d: number, w: number): void {
-    if (this.length === this.a.length) this.grow();
-    const i = this.length++;
-    this.a[i] = a;
-    this.b[i] = b;
-    this.d[i] = d;
-    this.w[i] = w;
-  }
-
-  /** Indices ordered by weight; within a bucket by exact weight, then by handles. */
-  sortedByWeight(maxWeight: number): Int32Array {
-    const n = this.length;
-    const buckets = Math.max(1024, n);
-    const scale = buckets / (maxWeight * 1.0001);
-    if (this.counts.length < buckets + 1) this.counts = new Int32Array(buckets + 1);
-    const counts = this.counts;
-    counts.fill(0, 0, buckets + 1);
-    const w = this.w;
-    for (let i = 0; i < n; i++) counts[Math.min(buckets - 1, Math.floor(w[i]! * scale)) + 1]!++;
-    for (let k = 1; k <= buckets; k++) counts[k]! += counts[k - 1]!;
-    const order = this.order;
-    for (let i = 0; i < n; i++) order[counts[Math.min(buckets - 1, Math.floor(w[i]! * scale))]!++] = i;
-    // Buckets hold about one pair each; insertion sort settles the few that share one.
-    for (let k = 1; k < n; k++) {
-      const v = order[k]!;
-      let j = k - 1;
-      while (j >= 0 && this.before(v, order[j]!)) {
-        order[j + 1] = order[j]!;
-        j--;
-      }
-      order[j + 1] = v;
-    }
-    return order.subarray(0, n);
-  }
-
-  private before(p: number, q: number): boolean {
-    const w = this.w;
-    if (w[p]! !== w[q]!) return w[p]! < w[q]!;
-    const pa = Math.min(this.a[p]!, this.b[p]!);
-    const qa = Math.min(this.a[q]!, this.b[q]!);
-    return pa !== qa ? pa < qa : Math.max(this.a[p]!, this.b[p]!) < Math.max(this.a[q]!, this.b[q]!);
-  }
-
-  private grow(): void {
-    const size = this.a.length * 2;
-    const a = new Int32Array(size);
-    const b = new Int32Array(size);
-    const d = new Float64Array(size);
-    const w = new Float64Array(size);
-    a.set(this.a);
-    b.set(this.b);
-    d.set(this.d);
-    w.set(this.w);
-    Object.assign(this, { a, b, d, w, order: new Int32Array(size) });
   }
 }

@@ -1,12 +1,14 @@
-/** Finds the k nearest neighbours of a point; the engine's only spatial dependency. */
+/** Finds the neighbours of a point; the engine's only spatial dependency. */
 export interface NeighbourIndex {
-  /** Replaces the contents with points 0..count-1. */
-  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, count: number): void;
+  /** Replaces the contents with the points `points[0..count-1]`, indices into xs/ys/zs. */
+  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, points: ArrayLike<number>, count: number): void;
   /**
    * The `k` points nearest to point `self` within `radiusM` (3D distance), nearest first,
    * written into `outIdx` / `outDist`. Returns how many were found.
    */
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number;
+  /** Points other than `self` within `radiusM`, in no order, at most `out.length`. Returns how many. */
+  within(self: number, radiusM: number, out: Int32Array): number;
 }
 
 /** Inserts (j, d2) into the sorted top-k held in outIdx/outDist; returns the new count. */
@@ -54,7 +56,7 @@ export class SpatialGrid implements NeighbourIndex {
   /** @param cellM cell edge in metres. */
   constructor(private readonly cellM: number) {}
 
-  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, count: number): void {
+  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, points: ArrayLike<number>, count: number): void {
     this.xs = xs;
     this.ys = ys;
     this.zs = zs;
@@ -78,7 +80,8 @@ export class SpatialGrid implements NeighbourIndex {
     const counts = this.cellCount;
     let cells = 0;
     for (let i = 0; i < count; i++) {
-      const key = this.keyOf(Math.floor(xs[i]! / this.cellM), Math.floor(zs[i]! / this.cellM));
+      const p = points[i]!;
+      const key = this.keyOf(Math.floor(xs[p]! / this.cellM), Math.floor(zs[p]! / this.cellM));
       let c = this.lookup(key);
       if (c < 0) {
         c = cells++;
@@ -99,11 +102,37 @@ export class SpatialGrid implements NeighbourIndex {
     for (let i = 0; i < count; i++) {
       const c = this.cellOfPoint[i]!;
       const at = start[c]! + counts[c]!++;
-      this.items[at] = i;
-      this.ix[at] = xs[i]!;
-      this.iy[at] = ys[i]!;
-      this.iz[at] = zs[i]!;
+      const p = points[i]!;
+      this.items[at] = p;
+      this.ix[at] = xs[p]!;
+      this.iy[at] = ys[p]!;
+      this.iz[at] = zs[p]!;
     }
+  }
+
+  within(self: number, radiusM: number, out: Int32Array): number {
+    const x = this.xs[self]!;
+    const y = this.ys[self]!;
+    const z = this.zs[self]!;
+    const r2 = radiusM * radiusM;
+    const ring = Math.ceil(radiusM / this.cellM);
+    const cx = Math.floor(x / this.cellM);
+    const cz = Math.floor(z / this.cellM);
+    let found = 0;
+    for (let dx = -ring; dx <= ring; dx++) {
+      for (let dz = -ring; dz <= ring; dz++) {
+        const c = this.lookup(this.keyOf(cx + dx, cz + dz));
+        if (c < 0) continue;
+        const end = this.cellStart[c]! + this.cellCount[c]!;
+        for (let at = this.cellStart[c]!; at < end && found < out.length; at++) {
+          const ex = this.ix[at]! - x;
+          const ey = this.iy[at]! - y;
+          const ez = this.iz[at]! - z;
+          if (ex * ex + ey * ey + ez * ez <= r2 && this.items[at] !== self) out[found++] = this.items[at]!;
+        }
+      }
+    }
+    return found;
   }
 
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {
@@ -181,20 +210,32 @@ export class BruteForceIndex implements NeighbourIndex {
   private xs: Float64Array = new Float64Array(0);
   private ys: Float64Array = new Float64Array(0);
   private zs: Float64Array = new Float64Array(0);
+  private points: ArrayLike<number> = [];
   private count = 0;
 
-  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, count: number): void {
+  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, points: ArrayLike<number>, count: number): void {
     this.xs = xs;
     this.ys = ys;
     this.zs = zs;
+    this.points = points;
     this.count = count;
+  }
+
+  within(self: number, radiusM: number, out: Int32Array): number {
+    let found = 0;
+    for (let i = 0; i < this.count && found < out.length; i++) {
+      const j = this.points[i]!;
+      if (j !== self && this.d2(self, j) <= radiusM * radiusM) out[found++] = j;
+    }
+    return found;
   }
 
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {
     const { xs, ys, zs } = this;
     const r2max = radiusM * radiusM;
     let found = 0;
-    for (let j = 0; j < this.count; j++) {
+    for (let i = 0; i < this.count; i++) {
+      const j = this.points[i]!;
       if (j === self) continue;
       const ex = xs[j]! - xs[self]!;
       const ey = ys[j]! - ys[self]!;
@@ -205,5 +246,12 @@ export class BruteForceIndex implements NeighbourIndex {
     }
     for (let i = 0; i < found; i++) outDist[i] = Math.sqrt(outDist[i]!);
     return found;
+  }
+
+  private d2(a: number, b: number): number {
+    const ex = this.xs[a]! - this.xs[b]!;
+    const ey = this.ys[a]! - this.ys[b]!;
+    const ez = this.zs[a]! - this.zs[b]!;
+    return ex * ex + ey * ey + ez * ez;
   }
 }
