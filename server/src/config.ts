@@ -105,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       maxVisible: num(env, "MAX_VISIBLE", d.maxVisible),
       maxPeers: num(env, "MAX_PEERS", d.maxPeers),
       refreshTicks: num(env, "REFRESH_TICKS", d.refreshTicks),
+      rescanTicks: num(env, "RESCAN_TICKS", d.rescanTicks),
+      rescanMoveM: num(env, "RESCAN_MOVE_M", d.rescanMoveM),
       maxClients: num(env, "MAX_CLIENTS", d.maxClients),
       worldBound: num(env, "WORLD_BOUND_M", d.worldBound),
       positionQuantumM: num(env, "POSITION_QUANTUM_M", d.positionQuantumM),

@@ -36,10 +36,10 @@ export interface ProximityOptions {
   /**
    * A user's neighbour search (its view and its voice candidates) is redone when it has moved
    * `rescanMoveM` since the last one, or after this many ticks, whichever comes first.
-   * Default 20 (2 s at 10 Hz).
+   * Default 30 (3 s at 10 Hz).
    */
   rescanTicks?: number;
-  /** See `rescanTicks`. Default 2 m. */
+  /** See `rescanTicks`. Default 3 m. */
   rescanMoveM?: number;
 }
 
@@ -51,8 +51,8 @@ export const DEFAULT_PROXIMITY: Required<ProximityOptions> = {
   maxVisible: MAX_VISIBLE,
   maxPeers: MAX_PEERS,
   refreshTicks: 4,
-  rescanTicks: 20,
-  rescanMoveM: 2,
+  rescanTicks: 30,
+  rescanMoveM: 3,
 };
 
 /** What the engine reads of a user each tick (the room's schema objects fit as they are). */
@@ -125,6 +125,8 @@ export class ProximityEngine {
   readonly options: Required<ProximityOptions>;
   private readonly index: NeighbourIndex;
   private tickNo = 0;
+  /** Users whose phase equals this take their turn this tick. */
+  private slot = 0;
   private cap = 0;
 
   private readonly handles = new Map<string, number>();
@@ -148,12 +150,11 @@ export class ProximityEngine {
   private stale = new Uint8Array(0);
   private inVoice = new Uint8Array(0);
   private micMuted = new Uint8Array(0);
-  private linksChanged = new Uint8Array(0);
+  private cullChanged = new Uint8Array(0);
   private mutedDirty = new Uint8Array(0);
   private hadCull = new Uint8Array(0);
-  private hx = new Float64Array(0);
-  private hy = new Float64Array(0);
-  private hz = new Float64Array(0);
+  /** Positions, x y z per handle side by side (one cache line per neighbour looked at). */
+  private pos = new Float64Array(0);
   /** Where each user was at its last neighbour search. */
   private bx = new Float64Array(0);
   private by = new Float64Array(0);
@@ -192,7 +193,7 @@ export class ProximityEngine {
     // The search serves both the view and voice candidates (twice the cap, so the nearest
     // few that are full do not starve anyone).
     this.nearK = Math.max(o.maxVisible, 2 * o.maxPeers);
-    this.nearRadius = Math.max(o.viewRadius, o.hearRadius);
+    this.nearRadius = Math.max(o.viewRadius, o.hearRadius + 3 * o.rescanMoveM);
     this.nIdx = new Int32Array(this.nearK);
     this.nDist = new Float64Array(this.nearK);
     const viewWidth = o.maxVisible + o.maxPeers;
@@ -281,6 +282,7 @@ export class ProximityEngine {
   tick(users: Iterable<[string, Body]>): TickResult {
     const result: TickResult = { opened: [], closed: [], cull: [], viewAdd: [], viewRemove: [] };
     const tickNo = ++this.tickNo;
+    this.slot = tickNo % this.options.refreshTicks;
     const previous = this.active;
     this.load(users, tickNo);
     for (const h of previous) if (this.seen[h] !== tickNo && this.ids[h]) this.depart(h, result);
@@ -289,13 +291,13 @@ export class ProximityEngine {
     for (const h of this.flagged)
       if (!this.inVoice[h] && this.partners.count[h]) result.closed.push(...this.unlinkAll(h, "voice_off"));
 
-    this.index.rebuild(this.hx, this.hy, this.hz, this.active, this.active.length);
+    this.index.rebuild(this.pos, this.active, this.active.length);
     this.rescan(result);
     for (const h of this.flagged) this.touchViewers(h);
     this.dropFar(result);
     this.pair(result);
-    const slot = tickNo % this.options.refreshTicks;
-    for (const h of this.active) this.diffCull(h, slot, result);
+    for (const h of this.active)
+      if (this.cullChanged[h] || this.mutedDirty[h] || this.inVoice[h] !== this.hadCull[h]) this.diffCull(h, result);
     return result;
   }
 
@@ -306,9 +308,9 @@ export class ProximityEngine {
     for (const h of this.active) {
       let due = this.fresh[h] === 1 || this.stale[h] === 1 || this.tickNo >= this.dueAt[h]!;
       if (!due) {
-        const dx = this.hx[h]! - this.bx[h]!;
-        const dy = this.hy[h]! - this.by[h]!;
-        const dz = this.hz[h]! - this.bz[h]!;
+        const dx = this.pos[3 * h]! - this.bx[h]!;
+        const dy = this.pos[3 * h + 1]! - this.by[h]!;
+        const dz = this.pos[3 * h + 2]! - this.bz[h]!;
         due = dx * dx + dy * dy + dz * dz > move2;
       }
       if (due) this.scan(h, result);
@@ -324,9 +326,9 @@ export class ProximityEngine {
     // Newcomers' first age-out is spread over rescanTicks, so a wave of joins does not come back as one.
     this.scannedAt[h] = tickNo;
     this.dueAt[h] = tickNo + o.rescanTicks - (wasFresh ? h % o.rescanTicks : 0);
-    this.bx[h] = this.hx[h]!;
-    this.by[h] = this.hy[h]!;
-    this.bz[h] = this.hz[h]!;
+    this.bx[h] = this.pos[3 * h]!;
+    this.by[h] = this.pos[3 * h + 1]!;
+    this.bz[h] = this.pos[3 * h + 2]!;
     const count = this.index.nearest(h, this.nearK, this.nearRadius, this.nIdx, this.nDist);
     this.near.assign(h, this.nIdx, count);
     this.nearDist.set(this.nDist.subarray(0, count), h * this.nearK);
@@ -358,12 +360,16 @@ export class ProximityEngine {
       mark[v] = NEW;
       next[m++] = v;
     }
+    let changed = m !== vCount;
     for (let k = 0; k < vCount; k++) {
       const v = vis.items[vBase + k]!;
-      if (mark[v] === OLD && this.ids[v]) result.viewRemove.push([id, this.ids[v]]);
+      if (mark[v] !== OLD) continue;
+      changed = true;
+      if (this.ids[v]) result.viewRemove.push([id, this.ids[v]]);
     }
     vis.assign(h, next, m);
-    this.mutedDirty[h] = 1;
+    // A departed user's handle leaves the muted list this way too, before its quarantine ends.
+    if (changed) this.mutedDirty[h] = 1;
     // Neighbours that searched before this newcomer came do not know it yet.
     if (wasFresh) {
       for (let k = 0; k < count; k++) {
@@ -403,7 +409,7 @@ export class ProximityEngine {
    */
   private pair(result: TickResult): void {
     const o = this.options;
-    const slot = this.tickNo % o.refreshTicks;
+    const slot = this.slot;
     const c = this.candidates;
     const N = this.near;
     const P = this.partners;
@@ -411,13 +417,15 @@ export class ProximityEngine {
     c.length = 0;
     for (const a of this.active) {
       if (!this.inVoice[a] || (this.phase[a] !== slot && this.scannedAt[a] !== this.tickNo)) continue;
+      this.review(a);
       // Nothing farther than a's farthest link (less the margin) can win a place.
       const limit = P.count[a]! < o.maxPeers ? o.hearRadius : Math.min(o.hearRadius, this.farthest(a));
       const limit2 = limit * limit;
-      // Neighbours farther than this at a's search cannot be within limit now unless someone
-      // moved rescanMoveM since their own search: then that side searched again, and finds the
-      // pair from its list. (Lists are nearest first.)
-      const reach = limit + 2 * o.rescanMoveM;
+      // Skin: say a's search was the later one. Since then a moved under rescanMoveM, and b under
+      // 2 * rescanMoveM (less than that since its own, earlier, search). So a pair within limit
+      // now was within limit + 3 * rescanMoveM in the later list; the earlier list may skip it.
+      // (Lists are nearest first.)
+      const reach = limit + 3 * o.rescanMoveM;
       const LINKED = ++this.markNo;
       const pBase = a * P.width;
       for (let k = 0; k < P.count[a]!; k++) mark[P.items[pBase + k]!] = LINKED;
@@ -455,24 +463,37 @@ export class ProximityEngine {
 
   /** h's farthest link as a weight (distance / hysteresis), cached for the tick in worstPeer/worstWeight. */
   private farthest(h: number): number {
-    if (this.worstAt[h] !== this.tickNo) {
-      const P = this.partners;
-      const base = h * P.width;
-      let worst = -1;
-      let peer = -1;
-      for (let k = 0; k < P.count[h]!; k++) {
-        const p = P.items[base + k]!;
-        const w = this.distance2(h, p);
-        if (w > worst) {
-          worst = w;
-          peer = p;
-        }
-      }
-      this.worstWeight[h] = Math.sqrt(worst) / this.options.hysteresis;
-      this.worstPeer[h] = peer;
-      this.worstAt[h] = this.tickNo;
-    }
+    if (this.worstAt[h] !== this.tickNo) this.review(h);
     return this.worstWeight[h]!;
+  }
+
+  /**
+   * One pass over h's links: caches its farthest link for the tick and, on h's turn, marks its
+   * cull state changed when a volume moved by a quantum since it was sent. (Without a link
+   * change the partners are the sent peers, slot for slot.) Volume-only changes wait for the
+   * user's turn: the client's panner follows real distance every frame, the volume is a hint.
+   */
+  private review(h: number): void {
+    const P = this.partners;
+    const base = h * P.width;
+    let checkVolume = this.hadCull[h] === 1 && this.cullChanged[h] === 0 && this.phase[h] === this.slot;
+    let worst = -1;
+    let peer = -1;
+    for (let k = 0; k < P.count[h]!; k++) {
+      const p = P.items[base + k]!;
+      const d2 = this.distance2(h, p);
+      if (d2 > worst) {
+        worst = d2;
+        peer = p;
+      }
+      if (checkVolume && Math.abs(this.sentVolume[base + k]! - this.volume(Math.sqrt(d2))) >= VOLUME_QUANTUM - 1e-9) {
+        this.cullChanged[h] = 1;
+        checkVolume = false;
+      }
+    }
+    this.worstWeight[h] = Math.sqrt(worst) / this.options.hysteresis;
+    this.worstPeer[h] = peer;
+    this.worstAt[h] = this.tickNo;
   }
 
   private link(a: number, b: number, result: TickResult): void {
@@ -480,17 +501,16 @@ export class ProximityEngine {
     this.partners.push(b, a);
     this.linkChanged(a);
     this.linkChanged(b);
-    const { a: ia, b: ib } = this.named(a, b);
-    result.opened.push([ia, ib]);
-    // You see whom you hear; a full view catches up at the next search.
-    for (const [x, y] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      if (this.visible.has(x, y)) continue;
-      if (this.visible.push(x, y)) result.viewAdd.push([this.ids[x]!, this.ids[y]!]);
-      else this.stale[x] = 1;
-    }
+    result.opened.push(initiatorOf(this.ids[a]!, this.ids[b]!));
+    this.see(a, b, result);
+    this.see(b, a, result);
+  }
+
+  /** You see whom you hear; a full view catches up at the next search. */
+  private see(viewer: number, target: number, result: TickResult): void {
+    if (this.visible.has(viewer, target)) return;
+    if (this.visible.push(viewer, target)) result.viewAdd.push([this.ids[viewer]!, this.ids[target]!]);
+    else this.stale[viewer] = 1;
   }
 
   private unlink(a: number, b: number, reason: PeerCloseReason, closed: ClosedLink[]): void {
@@ -498,37 +518,29 @@ export class ProximityEngine {
     this.partners.remove(b, a);
     this.linkChanged(a);
     this.linkChanged(b);
-    closed.push({ ...this.named(a, b), reason });
+    const [x, y] = initiatorOf(this.ids[a]!, this.ids[b]!);
+    closed.push({ a: x, b: y, reason });
   }
 
   private linkChanged(h: number): void {
-    this.linksChanged[h] = 1;
+    this.cullChanged[h] = 1;
     this.mutedDirty[h] = 1;
     this.worstAt[h] = 0;
   }
 
   /** Records h's cull state and lists it in `cull` when it differs from what was last sent. */
-  private diffCull(h: number, slot: number, result: TickResult): void {
+  private diffCull(h: number, result: TickResult): void {
     if (!this.inVoice[h]) {
-      this.hadCull[h] = this.linksChanged[h] = this.mutedDirty[h] = 0;
+      this.hadCull[h] = this.cullChanged[h] = this.mutedDirty[h] = 0;
       this.sentPeers.count[h] = this.sentMuted.count[h] = 0;
       return;
     }
-    const P = this.partners;
-    const base = h * P.width;
-    let changed = !this.hadCull[h] || this.linksChanged[h] === 1;
-    // Without a link change the partners are the sent peers, slot for slot. Volume-only
-    // changes go out on the user's turn: the client's panner follows real distance every
-    // frame, the server's volume is a hint.
-    if (!changed && this.phase[h] === slot) {
-      for (let k = 0; k < P.count[h]! && !changed; k++) {
-        const v = this.volume(Math.sqrt(this.distance2(h, P.items[base + k]!)));
-        changed = Math.abs(this.sentVolume[base + k]! - v) >= VOLUME_QUANTUM - 1e-9;
-      }
-    }
+    const changed = !this.hadCull[h] || this.cullChanged[h] === 1;
     const mutedChanged = this.mutedDirty[h] === 1 && this.updateMuted(h);
     this.mutedDirty[h] = 0;
     if (!changed && !mutedChanged) return;
+    const P = this.partners;
+    const base = h * P.width;
     for (let k = 0; k < P.count[h]!; k++) {
       const d = Math.sqrt(this.distance2(h, P.items[base + k]!));
       this.sentDist[base + k] = d;
@@ -536,7 +548,7 @@ export class ProximityEngine {
     }
     this.sentPeers.assign(h, P.items.subarray(base), P.count[h]!);
     this.hadCull[h] = 1;
-    this.linksChanged[h] = 0;
+    this.cullChanged[h] = 0;
     result.cull.push(this.ids[h]!);
   }
 
@@ -582,9 +594,9 @@ export class ProximityEngine {
       }
       active.push(h);
       this.seen[h] = tickNo;
-      this.hx[h] = body.x;
-      this.hy[h] = body.y;
-      this.hz[h] = body.z;
+      this.pos[3 * h] = body.x;
+      this.pos[3 * h + 1] = body.y;
+      this.pos[3 * h + 2] = body.z;
       const voice = body.inVoice ? 1 : 0;
       const mute = body.micMuted ? 1 : 0;
       if (!this.fresh[h] && (this.inVoice[h] !== voice || this.micMuted[h] !== mute)) this.flagged.push(h);
@@ -610,7 +622,7 @@ export class ProximityEngine {
     this.phase[h] = this.created++ % this.options.refreshTicks;
     this.fresh[h] = 1;
     this.stale[h] = this.inVoice[h] = this.micMuted[h] = this.hadCull[h] = 0;
-    this.linksChanged[h] = this.mutedDirty[h] = 0;
+    this.cullChanged[h] = this.mutedDirty[h] = 0;
     this.worstAt[h] = 0;
     for (const l of this.lists()) l.count[h] = 0;
     return h;
@@ -642,20 +654,16 @@ export class ProximityEngine {
     return false;
   }
 
-  private named(a: number, b: number): { a: string; b: string } {
-    const [x, y] = initiatorOf(this.ids[a]!, this.ids[b]!);
-    return { a: x, b: y };
-  }
-
   /** {@link volumeAt} for these options. */
   private volume(d: number): number {
     return volumeAt(d, this.options);
   }
 
   private distance2(a: number, b: number): number {
-    const dx = this.hx[a]! - this.hx[b]!;
-    const dy = this.hy[a]! - this.hy[b]!;
-    const dz = this.hz[a]! - this.hz[b]!;
+    const p = this.pos;
+    const dx = p[3 * a]! - p[3 * b]!;
+    const dy = p[3 * a + 1]! - p[3 * b + 1]!;
+    const dz = p[3 * a + 2]! - p[3 * b + 2]!;
     return dx * dx + dy * dy + dz * dz;
   }
 
@@ -680,12 +688,10 @@ export class ProximityEngine {
     this.stale = copy(this.stale, u8);
     this.inVoice = copy(this.inVoice, u8);
     this.micMuted = copy(this.micMuted, u8);
-    this.linksChanged = copy(this.linksChanged, u8);
+    this.cullChanged = copy(this.cullChanged, u8);
     this.mutedDirty = copy(this.mutedDirty, u8);
     this.hadCull = copy(this.hadCull, u8);
-    this.hx = copy(this.hx, f64);
-    this.hy = copy(this.hy, f64);
-    this.hz = copy(this.hz, f64);
+    this.pos = copy(this.pos, f64, cap * 3);
     this.bx = copy(this.bx, f64);
     this.by = copy(this.by, f64);
     this.bz = copy(this.bz, f64);

@@ -1,7 +1,7 @@
 /** Finds the neighbours of a point; the engine's only spatial dependency. */
 export interface NeighbourIndex {
-  /** Replaces the contents with the points `points[0..count-1]`, indices into xs/ys/zs. */
-  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, points: ArrayLike<number>, count: number): void;
+  /** Replaces the contents with the points `points[0..count-1]`; point p is at pos[3p..3p+2] (x, y, z). */
+  rebuild(pos: Float64Array, points: ArrayLike<number>, count: number): void;
   /**
    * The `k` points nearest to point `self` within `radiusM` (3D distance), nearest first,
    * written into `outIdx` / `outDist`. Returns how many were found.
@@ -32,66 +32,65 @@ function insertTopK(
 }
 
 /**
- * A spatial hash grid over the x/z plane, rebuilt every tick by counting sort into flat
- * arrays: O(N) to build, and a query visits only the cells near its point, so a tick costs
- * O(N·k) instead of O(N²).
+ * A grid over the x/z plane, rebuilt every tick by counting sort into flat arrays: O(N) to
+ * build, and a query visits only the cells near its point, so a tick costs O(N·k) instead of
+ * O(N²). Cells are a dense array over the occupied box when that box is small next to N, else
+ * an open-addressing hash of the occupied cells (people spread over a huge world).
  */
 export class SpatialGrid implements NeighbourIndex {
-  /** Open-addressing table cell key -> cell number; typed arrays, no Map (slow here). */
+  /** Hash mode: cell key -> cell number; typed arrays, no Map (slow here). */
   private tableKeys = new Int32Array(0);
   private tableCells = new Int32Array(0);
   private tableMask = 0;
+  /** Dense mode when width > 0: cell number = (cx - minX) * depth + (cz - minZ). */
+  private width = 0;
+  private depth = 0;
+  private minX = 0;
+  private minZ = 0;
   private cellStart = new Int32Array(0);
   private cellCount = new Int32Array(0);
   private cellOfPoint = new Int32Array(0);
+  private pcx = new Int32Array(0);
+  private pcz = new Int32Array(0);
   /** Points sorted by cell, with their coordinates alongside for locality. */
   private items = new Int32Array(0);
   private ix = new Float64Array(0);
   private iy = new Float64Array(0);
   private iz = new Float64Array(0);
-  private xs: Float64Array = new Float64Array(0);
-  private ys: Float64Array = new Float64Array(0);
-  private zs: Float64Array = new Float64Array(0);
+  private pos: Float64Array = new Float64Array(0);
 
   /** @param cellM cell edge in metres. */
   constructor(private readonly cellM: number) {}
 
-  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, points: ArrayLike<number>, count: number): void {
-    this.xs = xs;
-    this.ys = ys;
-    this.zs = zs;
+  rebuild(pos: Float64Array, points: ArrayLike<number>, count: number): void {
+    this.pos = pos;
     if (this.items.length < count) {
       const size = Math.max(64, count * 2);
       this.items = new Int32Array(size);
       this.cellOfPoint = new Int32Array(size);
+      this.pcx = new Int32Array(size);
+      this.pcz = new Int32Array(size);
       this.ix = new Float64Array(size);
       this.iy = new Float64Array(size);
       this.iz = new Float64Array(size);
-      this.cellStart = new Int32Array(size + 1);
-      this.cellCount = new Int32Array(size + 1);
     }
-    const tableSize = 1 << Math.max(6, Math.ceil(Math.log2(count * 2 + 1)));
-    if (this.tableKeys.length !== tableSize) {
-      this.tableKeys = new Int32Array(tableSize);
-      this.tableCells = new Int32Array(tableSize);
-      this.tableMask = tableSize - 1;
-    }
-    this.tableKeys.fill(-1);
-    const counts = this.cellCount;
-    let cells = 0;
+    let minX = Infinity;
+    let maxX = -Infinity;
+    let minZ = Infinity;
+    let maxZ = -Infinity;
     for (let i = 0; i < count; i++) {
       const p = points[i]!;
-      const key = this.keyOf(Math.floor(xs[p]! / this.cellM), Math.floor(zs[p]! / this.cellM));
-      let c = this.lookup(key);
-      if (c < 0) {
-        c = cells++;
-        this.insert(key, c);
-        counts[c] = 0;
-      }
-      this.cellOfPoint[i] = c;
-      counts[c]!++;
+      const cx = (this.pcx[i] = Math.floor(pos[3 * p]! / this.cellM));
+      const cz = (this.pcz[i] = Math.floor(pos[3 * p + 2]! / this.cellM));
+      if (cx < minX) minX = cx;
+      if (cx > maxX) maxX = cx;
+      if (cz < minZ) minZ = cz;
+      if (cz > maxZ) maxZ = cz;
     }
+    const boxCells = count ? (maxX - minX + 1) * (maxZ - minZ + 1) : 0;
+    const cells = boxCells <= 4 * count + 4096 ? this.denseCells(minX, maxX, minZ, maxZ, count) : this.hashCells(count);
     const start = this.cellStart;
+    const counts = this.cellCount;
     let sum = 0;
     for (let c = 0; c < cells; c++) {
       start[c] = sum;
@@ -104,16 +103,73 @@ export class SpatialGrid implements NeighbourIndex {
       const at = start[c]! + counts[c]!++;
       const p = points[i]!;
       this.items[at] = p;
-      this.ix[at] = xs[p]!;
-      this.iy[at] = ys[p]!;
-      this.iz[at] = zs[p]!;
+      this.ix[at] = pos[3 * p]!;
+      this.iy[at] = pos[3 * p + 1]!;
+      this.iz[at] = pos[3 * p + 2]!;
     }
   }
 
+  /** Numbers every cell of the box; counts points per cell. Returns the number of cells. */
+  private denseCells(minX: number, maxX: number, minZ: number, maxZ: number, count: number): number {
+    this.width = maxX - minX + 1;
+    this.depth = maxZ - minZ + 1;
+    this.minX = minX;
+    this.minZ = minZ;
+    const cells = count ? this.width * this.depth : 0;
+    this.ensureCells(cells);
+    this.cellCount.fill(0, 0, cells);
+    for (let i = 0; i < count; i++) {
+      const c = (this.pcx[i]! - minX) * this.depth + (this.pcz[i]! - minZ);
+      this.cellOfPoint[i] = c;
+      this.cellCount[c]!++;
+    }
+    return cells;
+  }
+
+  /** Numbers the occupied cells through the hash; counts points per cell. Returns the number of cells. */
+  private hashCells(count: number): number {
+    this.width = 0;
+    const tableSize = 1 << Math.max(6, Math.ceil(Math.log2(count * 2 + 1)));
+    if (this.tableKeys.length !== tableSize) {
+      this.tableKeys = new Int32Array(tableSize);
+      this.tableCells = new Int32Array(tableSize);
+      this.tableMask = tableSize - 1;
+    }
+    this.tableKeys.fill(-1);
+    this.ensureCells(count);
+    let cells = 0;
+    for (let i = 0; i < count; i++) {
+      const key = this.keyOf(this.pcx[i]!, this.pcz[i]!);
+      let c = this.lookup(key);
+      if (c < 0) {
+        c = cells++;
+        this.insert(key, c);
+        this.cellCount[c] = 0;
+      }
+      this.cellOfPoint[i] = c;
+      this.cellCount[c]!++;
+    }
+    return cells;
+  }
+
+  private ensureCells(cells: number): void {
+    if (this.cellStart.length > cells) return;
+    this.cellStart = new Int32Array(cells * 2 + 1);
+    this.cellCount = new Int32Array(cells * 2 + 1);
+  }
+
+  /** Cell number at cell coordinates, or -1 when none is there. */
+  private cellAt(cx: number, cz: number): number {
+    if (this.width === 0) return this.lookup(this.keyOf(cx, cz));
+    const dx = cx - this.minX;
+    const dz = cz - this.minZ;
+    return dx < 0 || dz < 0 || dx >= this.width || dz >= this.depth ? -1 : dx * this.depth + dz;
+  }
+
   within(self: number, radiusM: number, out: Int32Array): number {
-    const x = this.xs[self]!;
-    const y = this.ys[self]!;
-    const z = this.zs[self]!;
+    const x = this.pos[3 * self]!;
+    const y = this.pos[3 * self + 1]!;
+    const z = this.pos[3 * self + 2]!;
     const r2 = radiusM * radiusM;
     const ring = Math.ceil(radiusM / this.cellM);
     const cx = Math.floor(x / this.cellM);
@@ -121,7 +177,7 @@ export class SpatialGrid implements NeighbourIndex {
     let found = 0;
     for (let dx = -ring; dx <= ring; dx++) {
       for (let dz = -ring; dz <= ring; dz++) {
-        const c = this.lookup(this.keyOf(cx + dx, cz + dz));
+        const c = this.cellAt(cx + dx, cz + dz);
         if (c < 0) continue;
         const end = this.cellStart[c]! + this.cellCount[c]!;
         for (let at = this.cellStart[c]!; at < end && found < out.length; at++) {
@@ -136,9 +192,9 @@ export class SpatialGrid implements NeighbourIndex {
   }
 
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {
-    const x = this.xs[self]!;
-    const y = this.ys[self]!;
-    const z = this.zs[self]!;
+    const x = this.pos[3 * self]!;
+    const y = this.pos[3 * self + 1]!;
+    const z = this.pos[3 * self + 2]!;
     const cell = this.cellM;
     const cx = Math.floor(x / cell);
     const cz = Math.floor(z / cell);
@@ -151,7 +207,7 @@ export class SpatialGrid implements NeighbourIndex {
       for (let dx = -ring; dx <= ring; dx++) {
         const step = dx === -ring || dx === ring ? 1 : 2 * ring;
         for (let dz = -ring; dz <= ring; dz += step) {
-          const c = this.lookup(this.keyOf(cx + dx, cz + dz));
+          const c = this.cellAt(cx + dx, cz + dz);
           if (c >= 0) {
             const end = cellStart[c]! + cellCount[c]!;
             for (let at = cellStart[c]!; at < end; at++) {
@@ -207,16 +263,12 @@ export class SpatialGrid implements NeighbourIndex {
  * tested and benchmarked against.
  */
 export class BruteForceIndex implements NeighbourIndex {
-  private xs: Float64Array = new Float64Array(0);
-  private ys: Float64Array = new Float64Array(0);
-  private zs: Float64Array = new Float64Array(0);
+  private pos: Float64Array = new Float64Array(0);
   private points: ArrayLike<number> = [];
   private count = 0;
 
-  rebuild(xs: Float64Array, ys: Float64Array, zs: Float64Array, points: ArrayLike<number>, count: number): void {
-    this.xs = xs;
-    this.ys = ys;
-    this.zs = zs;
+  rebuild(pos: Float64Array, points: ArrayLike<number>, count: number): void {
+    this.pos = pos;
     this.points = points;
     this.count = count;
   }
@@ -231,16 +283,12 @@ export class BruteForceIndex implements NeighbourIndex {
   }
 
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {
-    const { xs, ys, zs } = this;
     const r2max = radiusM * radiusM;
     let found = 0;
     for (let i = 0; i < this.count; i++) {
       const j = this.points[i]!;
       if (j === self) continue;
-      const ex = xs[j]! - xs[self]!;
-      const ey = ys[j]! - ys[self]!;
-      const ez = zs[j]! - zs[self]!;
-      const d2 = ex * ex + ey * ey + ez * ez;
+      const d2 = this.d2(self, j);
       if (d2 > r2max || (found === k && d2 >= outDist[k - 1]!)) continue;
       found = insertTopK(j, d2, found, k, outIdx, outDist);
     }
@@ -249,9 +297,10 @@ export class BruteForceIndex implements NeighbourIndex {
   }
 
   private d2(a: number, b: number): number {
-    const ex = this.xs[a]! - this.xs[b]!;
-    const ey = this.ys[a]! - this.ys[b]!;
-    const ez = this.zs[a]! - this.zs[b]!;
+    const p = this.pos;
+    const ex = p[3 * a]! - p[3 * b]!;
+    const ey = p[3 * a + 1]! - p[3 * b + 1]!;
+    const ez = p[3 * a + 2]! - p[3 * b + 2]!;
     return ex * ex + ey * ey + ez * ez;
   }
 }
