@@ -393,64 +393,98 @@ export class ProximityEngine {
     const o = this.options;
     const keep = o.hearRadius * o.hysteresis;
     const P = this.partners;
-    for (const a of this.active) {
-      const base = a * P.width;
-      // Backwards: a removal moves the last item into the freed slot.
-      for (let k = P.count[a]! - 1; k >= 0; k--) {
-        const b = P.items[base + k]!;
-        if (a < b && this.distance2(a, b) > keep * keep) this.unlink(a, b, "out_of_range", result.closed);
-      }
+    for (const a of this.active) if (P.count[a]) this.dropFarOf(a, keep * keep, result);
+  }
+
+  private dropFarOf(a: number, keep2: number, result: TickResult): void {
+    const P = this.partners;
+    const base = a * P.width;
+    // Backwards: a removal moves the last item into the freed slot.
+    for (let k = P.count[a]! - 1; k >= 0; k--) {
+      const b = P.items[base + k]!;
+      if (a < b && this.distance2(a, b) > keep2) this.unlink(a, b, "out_of_range", result.closed);
     }
   }
 
   /**
    * New links, nearest first, among the neighbours of the users whose turn it is (and of
    * everyone searched this tick). A pair is tried only where it would win.
+   *
+   * (Loop bodies here and elsewhere are small methods: V8 optimises a method called thousands
+   * of times a tick with full type feedback, where a once-a-tick function with loops gets
+   * compiled mid-loop and bails out at the first branch it had not seen yet, every tick.)
    */
   private pair(result: TickResult): void {
-    const o = this.options;
-    const slot = this.slot;
     const c = this.candidates;
-    const N = this.near;
-    const P = this.partners;
-    const mark = this.mark;
     c.length = 0;
     for (const a of this.active) {
-      if (!this.inVoice[a] || (this.phase[a] !== slot && this.scannedAt[a] !== this.tickNo)) continue;
-      this.review(a);
-      // Nothing farther than a's farthest link (less the margin) can win a place.
-      const limit = P.count[a]! < o.maxPeers ? o.hearRadius : Math.min(o.hearRadius, this.farthest(a));
-      const limit2 = limit * limit;
-      // Skin: say a's search was the later one. Since then a moved under rescanMoveM, and b under
-      // 2 * rescanMoveM (less than that since its own, earlier, search). So a pair within limit
-      // now was within limit + 3 * rescanMoveM in the later list; the earlier list may skip it.
-      // (Lists are nearest first.)
-      const reach = limit + 3 * o.rescanMoveM;
-      const LINKED = ++this.markNo;
-      const pBase = a * P.width;
-      for (let k = 0; k < P.count[a]!; k++) mark[P.items[pBase + k]!] = LINKED;
-      const base = a * N.width;
-      for (let k = 0; k < N.count[a]! && this.nearDist[base + k]! <= reach; k++) {
-        const b = N.items[base + k]!;
-        if (this.distance2(a, b) >= limit2 || mark[b] === LINKED) continue;
-        if (this.seen[b] !== this.tickNo || !this.inVoice[b]) continue;
-        if (this.cooldown.size && this.coolingDown(a, b)) continue;
-        const d = Math.sqrt(this.distance2(a, b));
-        if (this.hasRoomFor(b, d)) c.push(a, b, d);
-      }
+      if (this.inVoice[a] && (this.phase[a] === this.slot || this.scannedAt[a] === this.tickNo)) this.collect(a);
     }
     if (!c.length) return;
-    const order = c.sorted(o.hearRadius);
+    const order = c.sorted(this.options.hearRadius);
     for (let k = 0; k < order.length; k++) {
       const i = order[k]!;
-      const a = c.a[i]!;
-      const b = c.b[i]!;
-      const d = c.d[i]!;
-      if (this.partners.has(a, b) || !this.hasRoomFor(a, d) || !this.hasRoomFor(b, d)) continue;
-      if (this.partners.count[a]! >= o.maxPeers) this.unlink(a, this.worstPeer[a]!, "over_capacity", result.closed);
-      if (this.partners.count[b]! >= o.maxPeers) this.unlink(b, this.worstPeer[b]!, "over_capacity", result.closed);
-      this.link(a, b, result);
+      this.tryLink(c.a[i]!, c.b[i]!, c.d[i]!, result);
     }
+  }
+
+  /** a's turn: its links are reviewed, and its neighbours that could win a link become candidates. */
+  private collect(a: number): void {
+    const o = this.options;
+    const P = this.partners;
+    const N = this.near;
+    const mark = this.mark;
+    this.review(a);
+    // Nothing farther than a's farthest link (less the margin) can win a place.
+    const limit = P.count[a]! < o.maxPeers ? o.hearRadius : Math.min(o.hearRadius, this.worstWeight[a]!);
+    const limit2 = limit * limit;
+    // Skin: say a's search was the later one. Since then a moved under rescanMoveM, and b under
+    // 2 * rescanMoveM (less than that since its own, earlier, search). So a pair within limit
+    // now was within limit + 3 * rescanMoveM in the later list; the earlier list may skip it.
+    // (Lists are nearest first.)
+    const reach = limit + 3 * o.rescanMoveM;
+    const LINKED = ++this.markNo;
+    const pBase = a * P.width;
+    for (let k = 0; k < P.count[a]!; k++) mark[P.items[pBase + k]!] = LINKED;
+    const base = a * N.width;
+    const end = base + N.count[a]!;
+    const items = N.items;
+    const nearDist = this.nearDist;
+    const pos = this.pos;
+    const ax = pos[3 * a]!;
+    const ay = pos[3 * a + 1]!;
+    const az = pos[3 * a + 2]!;
+    for (let k = base; k < end && nearDist[k]! <= reach; k++) {
+      const b = items[k]!;
+      const dx = pos[3 * b]! - ax;
+      const dy = pos[3 * b + 1]! - ay;
+      const dz = pos[3 * b + 2]! - az;
+      const d2 = dx * dx + dy * dy + dz * dz;
+      if (d2 < limit2 && mark[b] !== LINKED) this.consider(a, b, d2);
+    }
+  }
+
+  private consider(a: number, b: number, d2: number): void {
+    if (this.seen[b] !== this.tickNo || !this.inVoice[b]) return;
+    if (this.cooldown.size && this.coolingDown(a, b)) return;
+    const d = Math.sqrt(d2);
+    // A first sift with b's farthest link from its last review (tryLink checks exactly).
+    if (this.partners.count[b]! < this.options.maxPeers || this.recentFarthest(b) > d) this.candidates.push(a, b, d);
+  }
+
+  /** h's farthest link weight as of its last review, if that was in the last refreshTicks ticks and no link changed since. */
+  private recentFarthest(h: number): number {
+    if (this.tickNo - this.worstAt[h]! >= this.options.refreshTicks) this.review(h);
+    return this.worstWeight[h]!;
+  }
+
+  /** Links a and b if both still have room for it, closing a full side's farthest link. */
+  private tryLink(a: number, b: number, d: number, result: TickResult): void {
+    if (this.partners.has(a, b) || !this.hasRoomFor(a, d) || !this.hasRoomFor(b, d)) return;
+    const max = this.options.maxPeers;
+    if (this.partners.count[a]! >= max) this.unlink(a, this.worstPeer[a]!, "over_capacity", result.closed);
+    if (this.partners.count[b]! >= max) this.unlink(b, this.worstPeer[b]!, "over_capacity", result.closed);
+    this.link(a, b, result);
   }
 
   /**

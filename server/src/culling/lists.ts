@@ -82,11 +82,11 @@ export class Candidates {
     const counts = this.counts;
     counts.fill(0, 0, buckets + 1);
     const d = this.d;
-    const bucket = (i: number) => Math.min(buckets - 1, Math.floor(d[i]! * scale));
-    for (let i = 0; i < n; i++) counts[bucket(i) + 1]!++;
+    // (No closure for the bucket: a new one each call would throw away the optimised code.)
+    for (let i = 0; i < n; i++) counts[Math.min(buckets - 1, Math.floor(d[i]! * scale)) + 1]!++;
     for (let k = 1; k <= buckets; k++) counts[k]! += counts[k - 1]!;
     const order = this.order;
-    for (let i = 0; i < n; i++) order[counts[bucket(i)]!++] = i;
+    for (let i = 0; i < n; i++) order[counts[Math.min(buckets - 1, Math.floor(d[i]! * scale))]!++] = i;
     // Buckets hold about one pair each; insertion sort settles the few that share one.
     for (let k = 1; k < n; k++) {
       const v = order[k]!;
@@ -116,6 +116,9 @@ export class Candidates {
     a.set(this.a);
     b.set(this.b);
     d.set(this.d);
-    Object.assign(this, { a, b, d, order: new Int32Array(size) });
+    this.a = a;
+    this.b = b;
+    this.d = d;
+    this.order = new Int32Array(size);
   }
 }
