@@ -232,3 +232,56 @@ describe("failed links", () => {
     expect(engine.failLink("a", "zzz", 3)).toEqual([]);
   });
 });
+
+describe("what clients receive stays true", () => {
+  test("applying only the diffs, every client's links, muted list and view match the engine, tick after tick", () => {
+    const engine = new ProximityEngine({ maxVisible: 12, viewRadius: 30 });
+    let seed = 99;
+    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const world: World = {};
+    for (let i = 0; i < 150; i++) world[`u${i}`] = { x: rand() * 120, z: rand() * 120, inVoice: rand() < 0.9 };
+    type Seen = { audible: string[]; muted: string[]; view: Set<string> };
+    const clients = new Map<string, Seen>();
+    const client = (id: string) => {
+      let c = clients.get(id);
+      if (!c) clients.set(id, (c = { audible: [], muted: [], view: new Set() }));
+      return c;
+    };
+    for (let t = 0; t < 120; t++) {
+      for (const [id, b] of Object.entries(world)) {
+        b.x = Math.min(120, Math.max(0, b.x + (rand() - 0.5) * 3));
+        b.z = Math.min(120, Math.max(0, (b.z ?? 0) + (rand() - 0.5) * 3));
+        if (rand() < 0.02) b.micMuted = !b.micMuted;
+        if (rand() < 0.005) b.inVoice = !(b.inVoice ?? true);
+        if (rand() < 0.003) {
+          delete world[id];
+          clients.delete(id);
+        }
+      }
+      if (rand() < 0.3) world[`n${t}`] = { x: rand() * 120, z: rand() * 120 };
+      const r = run(engine, world);
+      for (const [viewer, target] of r.viewRemove) client(viewer).view.delete(target);
+      for (const [viewer, target] of r.viewAdd) client(viewer).view.add(target);
+      for (const id of r.cull) {
+        const u = engine.cullUpdate(id);
+        Object.assign(client(id), { audible: u.audiblePeers.map((p) => p.peerId).sort(), muted: u.mutedPeers });
+      }
+      for (const [id, b] of Object.entries(world)) {
+        const c = client(id);
+        const view = engine.visibleOf(id);
+        expect([...c.view].filter((v) => v in world).sort()).toEqual([...view].sort());
+        if (b.inVoice === false) continue;
+        const partners = engine.partnersOf(id);
+        const wantMuted = [...view]
+          .filter((v) => world[v]!.inVoice !== false && (world[v]!.micMuted || !partners.has(v)))
+          .sort();
+        expect({ t, id, audible: c.audible, muted: c.muted }).toEqual({
+          t,
+          id,
+          audible: [...partners].sort(),
+          muted: wantMuted,
+        });
+      }
+    }
+  });
+});

@@ -85,9 +85,12 @@ export interface TickResult {
    * {@link ProximityEngine.cullUpdate} gives the message, built only when it is sent.
    */
   cull: string[];
-  /** [viewer, target]: target's position enters viewer's state view. */
+  /** [viewer, target]: target's position enters viewer's state view. Apply after `viewRemove`. */
   viewAdd: [string, string][];
-  /** [viewer, target]: target's position leaves viewer's state view. */
+  /**
+   * [viewer, target]: target's position leaves viewer's state view. Apply first: a target can
+   * leave at the viewer's search and come back with a new link in the same tick.
+   */
   viewRemove: [string, string][];
 }
 
@@ -170,10 +173,15 @@ export class ProximityEngine {
   private readonly visible: Lists;
   private readonly partners: Lists;
   private readonly sentPeers: Lists;
-  private readonly sentMuted: Lists;
+  private readonly muted: Lists;
 
+  /** Users this tick, and last tick's (two arrays reused in turn). */
   private active: number[] = [];
+  private spare: number[] = [];
+  private joined = 0;
   private flagged: number[] = [];
+  /** Reverse of `visible`: who sees each handle. */
+  private viewers: number[][] = [];
   private markNo = 0;
   private readonly candidates = new Candidates();
   /** Pairs kept apart until a tick number, after a failed connection. */
@@ -183,7 +191,6 @@ export class ProximityEngine {
   private readonly nIdx: Int32Array;
   private readonly nDist: Float64Array;
   private readonly scratch: Int32Array;
-  private readonly area = new Int32Array(4096);
 
   /** @param index neighbour search; default a {@link SpatialGrid} with cells of hearRadius. */
   constructor(options: ProximityOptions = {}, index?: NeighbourIndex) {
@@ -202,7 +209,7 @@ export class ProximityEngine {
     this.visible = new Lists(viewWidth, 0);
     this.partners = new Lists(o.maxPeers, 0);
     this.sentPeers = new Lists(o.maxPeers, 0);
-    this.sentMuted = new Lists(viewWidth, 0);
+    this.muted = new Lists(viewWidth, 0);
   }
 
   /** Current link partners of `id`. */
@@ -248,7 +255,7 @@ export class ProximityEngine {
       });
     }
     audiblePeers.sort((p, q) => p.distance - q.distance || (p.peerId < q.peerId ? -1 : 1));
-    const mutedPeers = this.sentMuted.toArray(h).map((m) => this.ids[m]!);
+    const mutedPeers = this.muted.toArray(h).map((m) => this.ids[m]!);
     return { audiblePeers, mutedPeers: mutedPeers.filter(Boolean).sort() };
   }
 
@@ -285,7 +292,9 @@ export class ProximityEngine {
     this.slot = tickNo % this.options.refreshTicks;
     const previous = this.active;
     this.load(users, tickNo);
-    for (const h of previous) if (this.seen[h] !== tickNo && this.ids[h]) this.depart(h, result);
+    // Nobody left when nobody came and the count is the same.
+    if (this.joined || previous.length !== this.active.length)
+      for (const h of previous) if (this.seen[h] !== tickNo && this.ids[h]) this.depart(h, result);
     // A freed handle is reused only after every list was searched again, so none still holds it.
     while (this.quarantine.length && this.quarantine[0]![1] <= tickNo) this.freeList.push(this.quarantine.shift()![0]);
     for (const h of this.flagged)
@@ -356,7 +365,10 @@ export class ProximityEngine {
         v = this.partners.items[pBase + k - total]!;
       }
       if (mark[v] === NEW) continue;
-      if (mark[v] !== OLD) result.viewAdd.push([id, this.ids[v]!]);
+      if (mark[v] !== OLD) {
+        result.viewAdd.push([id, this.ids[v]!]);
+        this.viewers[v]!.push(h);
+      }
       mark[v] = NEW;
       next[m++] = v;
     }
@@ -365,10 +377,10 @@ export class ProximityEngine {
       const v = vis.items[vBase + k]!;
       if (mark[v] !== OLD) continue;
       changed = true;
+      this.unview(v, h);
       if (this.ids[v]) result.viewRemove.push([id, this.ids[v]]);
     }
     vis.assign(h, next, m);
-    // A departed user's handle leaves the muted list this way too, before its quarantine ends.
     if (changed) this.mutedDirty[h] = 1;
     // Neighbours that searched before this newcomer came do not know it yet.
     if (wasFresh) {
@@ -379,13 +391,19 @@ export class ProximityEngine {
     }
   }
 
-  /** Someone's voice or mic changed: the muted lists of those who may see them change. */
+  /** h's voice or mic changed, or h left: the muted lists of those who see h change. */
   private touchViewers(h: number): void {
-    const o = this.options;
-    const n = this.index.within(h, o.viewRadius + 2 * o.rescanMoveM, this.area);
-    for (let k = 0; k < n; k++) this.mutedDirty[this.area[k]!] = 1;
-    const base = h * this.partners.width;
-    for (let k = 0; k < this.partners.count[h]!; k++) this.mutedDirty[this.partners.items[base + k]!] = 1;
+    for (const u of this.viewers[h]!) this.mutedDirty[u] = 1;
+  }
+
+  /** viewer no longer sees target. */
+  private unview(target: number, viewer: number): void {
+    const list = this.viewers[target]!;
+    const at = list.indexOf(viewer);
+    if (at >= 0) {
+      list[at] = list[list.length - 1]!;
+      list.pop();
+    }
   }
 
   /** Closes the links that went beyond hearRadius * hysteresis. */
@@ -535,6 +553,8 @@ export class ProximityEngine {
     this.partners.push(b, a);
     this.linkChanged(a);
     this.linkChanged(b);
+    this.hears(a, b);
+    this.hears(b, a);
     result.opened.push(initiatorOf(this.ids[a]!, this.ids[b]!));
     this.see(a, b, result);
     this.see(b, a, result);
@@ -543,8 +563,13 @@ export class ProximityEngine {
   /** You see whom you hear; a full view catches up at the next search. */
   private see(viewer: number, target: number, result: TickResult): void {
     if (this.visible.has(viewer, target)) return;
-    if (this.visible.push(viewer, target)) result.viewAdd.push([this.ids[viewer]!, this.ids[target]!]);
-    else this.stale[viewer] = 1;
+    if (this.visible.push(viewer, target)) {
+      result.viewAdd.push([this.ids[viewer]!, this.ids[target]!]);
+      this.viewers[target]!.push(viewer);
+      this.mutedDirty[viewer] = 1;
+    } else {
+      this.stale[viewer] = 1;
+    }
   }
 
   private unlink(a: number, b: number, reason: PeerCloseReason, closed: ClosedLink[]): void {
@@ -552,25 +577,37 @@ export class ProximityEngine {
     this.partners.remove(b, a);
     this.linkChanged(a);
     this.linkChanged(b);
+    this.stopsHearing(a, b);
+    this.stopsHearing(b, a);
     const [x, y] = initiatorOf(this.ids[a]!, this.ids[b]!);
     closed.push({ a: x, b: y, reason });
   }
 
   private linkChanged(h: number): void {
     this.cullChanged[h] = 1;
-    this.mutedDirty[h] = 1;
     this.worstAt[h] = 0;
+  }
+
+  /** x now hears y: y leaves x's muted list unless y's mic is muted. */
+  private hears(x: number, y: number): void {
+    if (!this.micMuted[y]) this.muted.remove(x, y);
+  }
+
+  /** x no longer hears y: y joins x's muted list if x sees y and y is (still) in voice. */
+  private stopsHearing(x: number, y: number): void {
+    if (this.seen[y] === this.tickNo && this.inVoice[y] && this.visible.has(x, y) && !this.muted.has(x, y))
+      this.muted.push(x, y);
   }
 
   /** Records h's cull state and lists it in `cull` when it differs from what was last sent. */
   private diffCull(h: number, result: TickResult): void {
     if (!this.inVoice[h]) {
       this.hadCull[h] = this.cullChanged[h] = this.mutedDirty[h] = 0;
-      this.sentPeers.count[h] = this.sentMuted.count[h] = 0;
+      this.sentPeers.count[h] = this.muted.count[h] = 0;
       return;
     }
     const changed = !this.hadCull[h] || this.cullChanged[h] === 1;
-    const mutedChanged = this.mutedDirty[h] === 1 && this.updateMuted(h);
+    const mutedChanged = (this.mutedDirty[h] === 1 || !this.hadCull[h]) && this.updateMuted(h);
     this.mutedDirty[h] = 0;
     if (!changed && !mutedChanged) return;
     const P = this.partners;
@@ -586,16 +623,17 @@ export class ProximityEngine {
     result.cull.push(this.ids[h]!);
   }
 
-  /** Recomputes h's muted list (visible, in voice, muted or not linked); true when it changed. */
+  /**
+   * Recomputes h's muted list (visible, in voice, mic muted or not linked) after its view or a
+   * neighbour's flags changed; true when it changed. Link changes update it as they happen.
+   */
   private updateMuted(h: number): boolean {
-    const vis = this.visible;
-    const vBase = h * vis.width;
     const mark = this.mark;
-    const SENT = ++this.markNo;
-    const sent = this.sentMuted;
-    const sBase = h * sent.width;
-    for (let k = 0; k < sent.count[h]!; k++) mark[sent.items[sBase + k]!] = SENT;
-    // Linked and unmuted: heard, so not in the list. (Set equality below: all kept ones were sent, and as many.)
+    const BEFORE = ++this.markNo;
+    const list = this.muted;
+    const lBase = h * list.width;
+    for (let k = 0; k < list.count[h]!; k++) mark[list.items[lBase + k]!] = BEFORE;
+    // Linked and unmuted: heard. (Equal sets below: every one kept was there before, and as many.)
     const HEARD = ++this.markNo;
     const P = this.partners;
     const pBase = h * P.width;
@@ -603,30 +641,37 @@ export class ProximityEngine {
       const p = P.items[pBase + k]!;
       if (!this.micMuted[p]) mark[p] = HEARD;
     }
+    const vis = this.visible;
+    const vBase = h * vis.width;
     let m = 0;
     let same = true;
     for (let k = 0; k < vis.count[h]!; k++) {
       const v = vis.items[vBase + k]!;
       if (this.seen[v] !== this.tickNo || !this.inVoice[v] || mark[v] === HEARD) continue;
-      if (mark[v] !== SENT) same = false;
+      if (mark[v] !== BEFORE) same = false;
       this.scratch[m++] = v;
     }
-    if (same && m === sent.count[h]) return false;
-    sent.assign(h, this.scratch, m);
+    if (same && m === list.count[h]) return false;
+    list.assign(h, this.scratch, m);
     return true;
   }
 
   private load(users: Iterable<[string, Body]>, tickNo: number): void {
-    const active: number[] = [];
+    const active = this.spare;
+    let n = 0;
+    this.joined = 0;
     this.flagged.length = 0;
     for (const [id, body] of users) {
       const tag = (body as Tagged)[HANDLE];
       let h = tag !== undefined && tag.id === id && this.ids[tag.h] === id ? tag.h : this.handles.get(id);
-      if (h === undefined) h = this.allocate(id);
+      if (h === undefined) {
+        h = this.allocate(id);
+        this.joined++;
+      }
       if (tag?.h !== h && Object.isExtensible(body)) {
         Object.defineProperty(body, HANDLE, { value: { id, h }, configurable: true, writable: true });
       }
-      active.push(h);
+      active[n++] = h;
       this.seen[h] = tickNo;
       this.pos[3 * h] = body.x;
       this.pos[3 * h + 1] = body.y;
@@ -637,14 +682,15 @@ export class ProximityEngine {
       this.inVoice[h] = voice;
       this.micMuted[h] = mute;
     }
+    active.length = n;
+    this.spare = this.active;
     this.active = active;
   }
 
   /** h left the room: its links close, and those who saw it update their muted lists. */
   private depart(h: number, result: TickResult): void {
     result.closed.push(...this.unlinkAll(h, "left"));
-    const base = h * this.near.width;
-    for (let k = 0; k < this.near.count[h]!; k++) this.mutedDirty[this.near.items[base + k]!] = 1;
+    this.touchViewers(h);
     this.release(h);
   }
 
@@ -653,6 +699,8 @@ export class ProximityEngine {
     if (h >= this.cap) this.grow(Math.max(64, h * 2));
     this.handles.set(id, h);
     this.ids[h] = id;
+    // Empty by now: whoever saw the handle's last owner searched again during its quarantine.
+    this.viewers[h] ??= [];
     this.phase[h] = this.created++ % this.options.refreshTicks;
     this.fresh[h] = 1;
     this.stale[h] = this.inVoice[h] = this.micMuted[h] = this.hadCull[h] = 0;
@@ -665,12 +713,14 @@ export class ProximityEngine {
   private release(h: number): void {
     this.handles.delete(this.ids[h]!);
     this.ids[h] = "";
+    const vis = this.visible;
+    for (let k = 0; k < vis.count[h]!; k++) this.unview(vis.items[h * vis.width + k]!, h);
     for (const l of this.lists()) l.count[h] = 0;
     this.quarantine.push([h, this.tickNo + this.options.rescanTicks + 1]);
   }
 
   private lists(): Lists[] {
-    return [this.near, this.visible, this.partners, this.sentPeers, this.sentMuted];
+    return [this.near, this.visible, this.partners, this.sentPeers, this.muted];
   }
 
   private unlinkAll(h: number, reason: PeerCloseReason): ClosedLink[] {

@@ -1,4 +1,4 @@
-/** Finds the neighbours of a point; the engine's only spatial dependency. */
+/** Finds the k nearest neighbours of a point; the engine's only spatial dependency. */
 export interface NeighbourIndex {
   /** Replaces the contents with the points `points[0..count-1]`; point p is at pos[3p..3p+2] (x, y, z). */
   rebuild(pos: Float64Array, points: ArrayLike<number>, count: number): void;
@@ -7,8 +7,6 @@ export interface NeighbourIndex {
    * written into `outIdx` / `outDist`. Returns how many were found.
    */
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number;
-  /** Points other than `self` within `radiusM`, in no order, at most `out.length`. Returns how many. */
-  within(self: number, radiusM: number, out: Int32Array): number;
 }
 
 /** Inserts (j, d2) into the sorted top-k held in outIdx/outDist; returns the new count. */
@@ -166,31 +164,6 @@ export class SpatialGrid implements NeighbourIndex {
     return dx < 0 || dz < 0 || dx >= this.width || dz >= this.depth ? -1 : dx * this.depth + dz;
   }
 
-  within(self: number, radiusM: number, out: Int32Array): number {
-    const x = this.pos[3 * self]!;
-    const y = this.pos[3 * self + 1]!;
-    const z = this.pos[3 * self + 2]!;
-    const r2 = radiusM * radiusM;
-    const ring = Math.ceil(radiusM / this.cellM);
-    const cx = Math.floor(x / this.cellM);
-    const cz = Math.floor(z / this.cellM);
-    let found = 0;
-    for (let dx = -ring; dx <= ring; dx++) {
-      for (let dz = -ring; dz <= ring; dz++) {
-        const c = this.cellAt(cx + dx, cz + dz);
-        if (c < 0) continue;
-        const end = this.cellStart[c]! + this.cellCount[c]!;
-        for (let at = this.cellStart[c]!; at < end && found < out.length; at++) {
-          const ex = this.ix[at]! - x;
-          const ey = this.iy[at]! - y;
-          const ez = this.iz[at]! - z;
-          if (ex * ex + ey * ey + ez * ez <= r2 && this.items[at] !== self) out[found++] = this.items[at]!;
-        }
-      }
-    }
-    return found;
-  }
-
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {
     const x = this.pos[3 * self]!;
     const y = this.pos[3 * self + 1]!;
@@ -271,15 +244,6 @@ export class BruteForceIndex implements NeighbourIndex {
     this.pos = pos;
     this.points = points;
     this.count = count;
-  }
-
-  within(self: number, radiusM: number, out: Int32Array): number {
-    let found = 0;
-    for (let i = 0; i < this.count && found < out.length; i++) {
-      const j = this.points[i]!;
-      if (j !== self && this.d2(self, j) <= radiusM * radiusM) out[found++] = j;
-    }
-    return found;
   }
 
   nearest(self: number, k: number, radiusM: number, outIdx: Int32Array, outDist: Float64Array): number {

@@ -391,13 +391,13 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     for (const [initiator, other] of result.opened) this.sendTo(initiator, "new_peer", { peerId: other });
     this.closeLinks(result.closed);
     for (const id of result.cull) this.sendTo(id, "cull_update", this.engine.cullUpdate(id));
-    for (const [viewer, target] of result.viewAdd) {
-      const user = this.state.users.get(target);
-      if (user) this.clients.get(viewer)?.view?.add(user);
-    }
     for (const [viewer, target] of result.viewRemove) {
       const user = this.state.users.get(target);
       if (user) this.clients.get(viewer)?.view?.remove(user);
+    }
+    for (const [viewer, target] of result.viewAdd) {
+      const user = this.state.users.get(target);
+      if (user) this.clients.get(viewer)?.view?.add(user);
     }
   }
 
