@@ -238,7 +238,7 @@ describe("what clients receive stays true", () => {
     const engine = new ProximityEngine({ maxVisible: 12, viewRadius: 30 });
     let seed = 99;
     const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    const world: World = {};
+    const world: Record<string, { x: number; z: number; micMuted?: boolean; inVoice?: boolean }> = {};
     for (let i = 0; i < 150; i++) world[`u${i}`] = { x: rand() * 120, z: rand() * 120, inVoice: rand() < 0.9 };
     type Seen = { audible: string[]; muted: string[]; view: Set<string> };
     const clients = new Map<string, Seen>();
@@ -250,7 +250,7 @@ describe("what clients receive stays true", () => {
     for (let t = 0; t < 120; t++) {
       for (const [id, b] of Object.entries(world)) {
         b.x = Math.min(120, Math.max(0, b.x + (rand() - 0.5) * 3));
-        b.z = Math.min(120, Math.max(0, (b.z ?? 0) + (rand() - 0.5) * 3));
+        b.z = Math.min(120, Math.max(0, b.z + (rand() - 0.5) * 3));
         if (rand() < 0.02) b.micMuted = !b.micMuted;
         if (rand() < 0.005) b.inVoice = !(b.inVoice ?? true);
         if (rand() < 0.003) {
