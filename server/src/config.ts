@@ -19,7 +19,7 @@ export interface ZoneSettings extends ProximityOptions {
   maxClients?: number;
   /** Positions must lie within ±this on each axis, metres. Default {@link WORLD_BOUND_M}. */
   worldBound?: number;
-  /** Positions are replicated when a coordinate moved at least this far, metres. Default 0.2. */
+  /** Positions are replicated when a coordinate moved at least this far, metres. Default 0.25. */
   positionQuantumM?: number;
   /** Unanswered offers time out after this, ms. Default {@link OFFER_TIMEOUT_MS}. */
   offerTimeoutMs?: number;
@@ -38,7 +38,7 @@ export const DEFAULT_ZONE_SETTINGS = {
   tickMs: DEFAULT_TICK_MS,
   maxClients: MAX_CLIENTS,
   worldBound: WORLD_BOUND_M,
-  positionQuantumM: 0.2,
+  positionQuantumM: 0.25,
   offerTimeoutMs: OFFER_TIMEOUT_MS,
   reconnectWindowS: RECONNECT_WINDOW_S,
   iceServers: [...DEFAULT_ICE_SERVERS] as IceServer[],
@@ -105,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       maxVisible: num(env, "MAX_VISIBLE", d.maxVisible),
       maxPeers: num(env, "MAX_PEERS", d.maxPeers),
       refreshTicks: num(env, "REFRESH_TICKS", d.refreshTicks),
+      volumeTicks: num(env, "VOLUME_TICKS", d.volumeTicks),
       rescanTicks: num(env, "RESCAN_TICKS", d.rescanTicks),
       rescanMoveM: num(env, "RESCAN_MOVE_M", d.rescanMoveM),
       maxClients: num(env, "MAX_CLIENTS", d.maxClients),

@@ -149,7 +149,7 @@ describe("links, volumes and determinism", () => {
   });
 
   test("cull_update is sent only when the set changes or a volume moves by 0.05", () => {
-    const engine = new ProximityEngine();
+    const engine = new ProximityEngine({ refreshTicks: 1, volumeTicks: 1 });
     const cullFor = (bx: number) =>
       run(engine, { a: { x: 0 }, b: { x: bx } }).cull.includes("a") ? engine.cullUpdate("a") : undefined;
     expect(cullFor(5)).toBeDefined();
@@ -157,6 +157,19 @@ describe("links, volumes and determinism", () => {
     expect(cullFor(5.6)).toBeUndefined(); // 0.033 from what was sent
     expect(cullFor(6)).toBeDefined(); // 0.056
     expect(cullFor(30)?.audiblePeers).toEqual([]);
+  });
+
+  test("a volume-only change waits for volumeTicks after the last cull_update; a link change does not", () => {
+    const engine = new ProximityEngine({ refreshTicks: 1, volumeTicks: 5 });
+    const world = { a: { x: 0 }, b: { x: 5 }, c: { x: 100 } };
+    const culledA = () => run(engine, world).cull.includes("a");
+    expect(culledA()).toBe(true); // tick 1: first state
+    world.b.x = 8; // volume 0.83 -> 0.67
+    expect([2, 3, 4, 5].map(culledA)).toEqual([false, false, false, false]);
+    expect(culledA()).toBe(true); // tick 6: 5 ticks after the last one
+    world.c.x = 3; // a new link: at once
+    expect(culledA()).toBe(true);
+    expect(engine.cullUpdate("a").audiblePeers.map((p) => p.peerId)).toEqual(["c", "b"]);
   });
 
   test("views: the nearest within viewRadius, at most maxVisible, diffed", () => {

@@ -28,11 +28,17 @@ export interface ProximityOptions {
   /** Voice links per person. Default {@link MAX_PEERS}. */
   maxPeers?: number;
   /**
-   * Each user looks for new links among its neighbours, and reports volume-only changes, every
-   * this many ticks, staggered so each tick does 1/n of the users. Drops and new neighbours'
-   * links are still handled every tick. Default 4 (400 ms at 10 Hz).
+   * Each user looks for new links among its neighbours, and checks its volumes, every this
+   * many ticks, staggered so each tick does 1/n of the users. Drops, and links to neighbours
+   * found by a search, are handled every tick. Default 4 (400 ms at 10 Hz).
    */
   refreshTicks?: number;
+  /**
+   * A cull_update whose only change is volumes goes out at most once per this many ticks
+   * (the client's panner follows real distance every frame; the volume is informational).
+   * Link and muted-list changes go out at once. Default 10 (1 s at 10 Hz).
+   */
+  volumeTicks?: number;
   /**
    * A user's neighbour search (its view and its voice candidates) is redone when it has moved
    * `rescanMoveM` since the last one, or after this many ticks, whichever comes first.
@@ -51,6 +57,7 @@ export const DEFAULT_PROXIMITY: Required<ProximityOptions> = {
   maxVisible: MAX_VISIBLE,
   maxPeers: MAX_PEERS,
   refreshTicks: 4,
+  volumeTicks: 10,
   rescanTicks: 30,
   rescanMoveM: 3,
 };
@@ -144,6 +151,8 @@ export class ProximityEngine {
   /** Tick of each user's last neighbour search, and tick by which it is due again. */
   private scannedAt = new Int32Array(0);
   private dueAt = new Int32Array(0);
+  /** Tick of each user's last cull_update. */
+  private sentAt = new Int32Array(0);
   /** Scratch marks for set diffs (float: the counter outgrows 32 bits in a long-lived zone). */
   private mark = new Float64Array(0);
   private worstAt = new Int32Array(0);
@@ -528,7 +537,11 @@ export class ProximityEngine {
   private review(h: number): void {
     const P = this.partners;
     const base = h * P.width;
-    let checkVolume = this.hadCull[h] === 1 && this.cullChanged[h] === 0 && this.phase[h] === this.slot;
+    let checkVolume =
+      this.hadCull[h] === 1 &&
+      this.cullChanged[h] === 0 &&
+      this.phase[h] === this.slot &&
+      this.tickNo - this.sentAt[h]! >= this.options.volumeTicks;
     let worst = -1;
     let peer = -1;
     for (let k = 0; k < P.count[h]!; k++) {
@@ -619,6 +632,7 @@ export class ProximityEngine {
     }
     this.sentPeers.assign(h, P.items.subarray(base), P.count[h]!);
     this.hadCull[h] = 1;
+    this.sentAt[h] = this.tickNo;
     this.cullChanged[h] = 0;
     result.cull.push(this.ids[h]!);
   }
@@ -764,6 +778,7 @@ export class ProximityEngine {
     this.seen = copy(this.seen, i32);
     this.scannedAt = copy(this.scannedAt, i32);
     this.dueAt = copy(this.dueAt, i32);
+    this.sentAt = copy(this.sentAt, i32);
     this.mark = copy(this.mark, f64);
     this.worstAt = copy(this.worstAt, i32);
     this.worstPeer = copy(this.worstPeer, i32);
