@@ -160,6 +160,8 @@ export class ProximityEngine {
   private worstWeight = new Float64Array(0);
   private fresh = new Uint8Array(0);
   private stale = new Uint8Array(0);
+  /** Lost a link: looks for new ones next tick. */
+  private lost = new Uint8Array(0);
   private inVoice = new Uint8Array(0);
   private micMuted = new Uint8Array(0);
   private cullChanged = new Uint8Array(0);
@@ -445,7 +447,8 @@ export class ProximityEngine {
     const c = this.candidates;
     c.length = 0;
     for (const a of this.active) {
-      if (this.inVoice[a] && (this.phase[a] === this.slot || this.scannedAt[a] === this.tickNo)) this.collect(a);
+      if (this.inVoice[a] && (this.phase[a] === this.slot || this.scannedAt[a] === this.tickNo || this.lost[a]))
+        this.collect(a);
     }
     if (!c.length) return;
     const order = c.sorted(this.options.hearRadius);
@@ -461,6 +464,7 @@ export class ProximityEngine {
     const P = this.partners;
     const N = this.near;
     const mark = this.mark;
+    this.lost[a] = 0;
     this.review(a);
     // Nothing farther than a's farthest link (less the margin) can win a place.
     const limit = P.count[a]! < o.maxPeers ? o.hearRadius : Math.min(o.hearRadius, this.worstWeight[a]!);
@@ -588,6 +592,8 @@ export class ProximityEngine {
   private unlink(a: number, b: number, reason: PeerCloseReason, closed: ClosedLink[]): void {
     this.partners.remove(a, b);
     this.partners.remove(b, a);
+    // Both look for a replacement at the next tick, not at their next turn.
+    this.lost[a] = this.lost[b] = 1;
     this.linkChanged(a);
     this.linkChanged(b);
     this.stopsHearing(a, b);
@@ -717,7 +723,7 @@ export class ProximityEngine {
     this.viewers[h] ??= [];
     this.phase[h] = this.created++ % this.options.refreshTicks;
     this.fresh[h] = 1;
-    this.stale[h] = this.inVoice[h] = this.micMuted[h] = this.hadCull[h] = 0;
+    this.stale[h] = this.lost[h] = this.inVoice[h] = this.micMuted[h] = this.hadCull[h] = 0;
     this.cullChanged[h] = this.mutedDirty[h] = 0;
     this.worstAt[h] = 0;
     for (const l of this.lists()) l.count[h] = 0;
@@ -785,6 +791,7 @@ export class ProximityEngine {
     this.worstWeight = copy(this.worstWeight, f64);
     this.fresh = copy(this.fresh, u8);
     this.stale = copy(this.stale, u8);
+    this.lost = copy(this.lost, u8);
     this.inVoice = copy(this.inVoice, u8);
     this.micMuted = copy(this.micMuted, u8);
     this.cullChanged = copy(this.cullChanged, u8);
