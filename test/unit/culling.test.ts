@@ -246,6 +246,40 @@ describe("failed links", () => {
   });
 });
 
+describe("a user seen by many", () => {
+  test("leaving voice reaches every muted list, also past the size of the who-sees-whom list", () => {
+    // 12 people on the corners of an icosahedron around a speaker, each with 1 in view: the
+    // speaker (5 m away; the corners are 5.26 m apart) is the one each of them sees.
+    const engine = new ProximityEngine({ maxVisible: 1, maxPeers: 1 });
+    const phi = (1 + Math.sqrt(5)) / 2;
+    const corners = [-1, 1].flatMap((s) =>
+      [-phi, phi].flatMap((t) => [
+        [0, s, t],
+        [s, t, 0],
+        [t, 0, s],
+      ]),
+    );
+    const world: Record<string, { x: number; y: number; z: number; inVoice?: boolean }> = {
+      speaker: { x: 0, y: 0, z: 0 },
+    };
+    corners.forEach(([x, y, z], i) => {
+      const k = 5 / Math.hypot(x!, y!, z!);
+      world[`p${i}`] = { x: x! * k, y: y! * k, z: z! * k };
+    });
+    run(engine, world);
+    const viewers = Object.keys(world).filter((id) => engine.visibleOf(id).has("speaker"));
+    expect(viewers.length).toBe(12);
+    for (const id of viewers)
+      if (!engine.isLinked(id, "speaker")) expect(engine.cullUpdate(id).mutedPeers).toContain("speaker");
+    world.speaker!.inVoice = false;
+    const r = run(engine, world);
+    for (const id of viewers) {
+      expect(r.cull).toContain(id);
+      expect(engine.cullUpdate(id).mutedPeers).not.toContain("speaker");
+    }
+  });
+});
+
 describe("what clients receive stays true", () => {
   test("applying only the diffs, every client's links, muted list and view match the engine, tick after tick", () => {
     const engine = new ProximityEngine({ maxVisible: 12, viewRadius: 30 });

@@ -191,8 +191,9 @@ export class ProximityEngine {
   private spare: number[] = [];
   private joined = 0;
   private flagged: number[] = [];
-  /** Reverse of `visible`: who sees each handle. */
-  private viewers: number[][] = [];
+  /** Reverse of `visible`: who sees each handle (flagged in `crowded` past its width). */
+  private readonly viewers: Lists;
+  private crowded = new Uint8Array(0);
   private markNo = 0;
   private readonly candidates = new Candidates();
   /** Pairs kept apart until a tick number, after a failed connection. */
@@ -220,6 +221,7 @@ export class ProximityEngine {
     this.visible = new Lists(viewWidth, 0);
     this.partners = new Lists(o.maxPeers, 0);
     this.sentPeers = new Lists(o.maxPeers, 0);
+    this.viewers = new Lists(2 * viewWidth, 0);
     this.muted = new Lists(viewWidth, 0);
   }
 
@@ -351,7 +353,7 @@ export class ProximityEngine {
     this.bz[h] = this.pos[3 * h + 2]!;
     const count = this.index.nearest(h, this.nearK, this.nearRadius, this.nIdx, this.nDist);
     this.near.assign(h, this.nIdx, count);
-    this.nearDist.set(this.nDist.subarray(0, count), h * this.nearK);
+    for (let k = 0; k < count; k++) this.nearDist[h * this.nearK + k] = this.nDist[k]!;
 
     // Diff by marks: OLD on the previous view, NEW on the next one.
     const OLD = ++this.markNo;
@@ -378,7 +380,7 @@ export class ProximityEngine {
       if (mark[v] === NEW) continue;
       if (mark[v] !== OLD) {
         result.viewAdd.push([id, this.ids[v]!]);
-        this.viewers[v]!.push(h);
+        this.addViewer(v, h);
       }
       mark[v] = NEW;
       next[m++] = v;
@@ -404,17 +406,22 @@ export class ProximityEngine {
 
   /** h's voice or mic changed, or h left: the muted lists of those who see h change. */
   private touchViewers(h: number): void {
-    for (const u of this.viewers[h]!) this.mutedDirty[u] = 1;
+    const V = this.viewers;
+    if (this.crowded[h]) {
+      // Seen by more than the list holds: ask every view (rare, and exact).
+      for (const u of this.active) if (this.visible.has(u, h)) this.mutedDirty[u] = 1;
+      return;
+    }
+    for (let k = 0; k < V.count[h]!; k++) this.mutedDirty[V.items[h * V.width + k]!] = 1;
+  }
+
+  private addViewer(target: number, viewer: number): void {
+    if (!this.viewers.push(target, viewer)) this.crowded[target] = 1;
   }
 
   /** viewer no longer sees target. */
   private unview(target: number, viewer: number): void {
-    const list = this.viewers[target]!;
-    const at = list.indexOf(viewer);
-    if (at >= 0) {
-      list[at] = list[list.length - 1]!;
-      list.pop();
-    }
+    this.viewers.remove(target, viewer);
   }
 
   /** Closes the links that went beyond hearRadius * hysteresis. */
@@ -582,7 +589,7 @@ export class ProximityEngine {
     if (this.visible.has(viewer, target)) return;
     if (this.visible.push(viewer, target)) {
       result.viewAdd.push([this.ids[viewer]!, this.ids[target]!]);
-      this.viewers[target]!.push(viewer);
+      this.addViewer(target, viewer);
       this.mutedDirty[viewer] = 1;
     } else {
       this.stale[viewer] = 1;
@@ -636,7 +643,7 @@ export class ProximityEngine {
       this.sentDist[base + k] = d;
       this.sentVolume[base + k] = this.volume(d);
     }
-    this.sentPeers.assign(h, P.items.subarray(base), P.count[h]!);
+    this.sentPeers.assign(h, P.items, P.count[h]!, base);
     this.hadCull[h] = 1;
     this.sentAt[h] = this.tickNo;
     this.cullChanged[h] = 0;
@@ -719,8 +726,7 @@ export class ProximityEngine {
     if (h >= this.cap) this.grow(Math.max(64, h * 2));
     this.handles.set(id, h);
     this.ids[h] = id;
-    // Empty by now: whoever saw the handle's last owner searched again during its quarantine.
-    this.viewers[h] ??= [];
+    this.crowded[h] = 0;
     this.phase[h] = this.created++ % this.options.refreshTicks;
     this.fresh[h] = 1;
     this.stale[h] = this.lost[h] = this.inVoice[h] = this.micMuted[h] = this.hadCull[h] = 0;
@@ -740,7 +746,7 @@ export class ProximityEngine {
   }
 
   private lists(): Lists[] {
-    return [this.near, this.visible, this.partners, this.sentPeers, this.muted];
+    return [this.near, this.visible, this.partners, this.sentPeers, this.muted, this.viewers];
   }
 
   private unlinkAll(h: number, reason: PeerCloseReason): ClosedLink[] {
@@ -792,6 +798,7 @@ export class ProximityEngine {
     this.fresh = copy(this.fresh, u8);
     this.stale = copy(this.stale, u8);
     this.lost = copy(this.lost, u8);
+    this.crowded = copy(this.crowded, u8);
     this.inVoice = copy(this.inVoice, u8);
     this.micMuted = copy(this.micMuted, u8);
     this.cullChanged = copy(this.cullChanged, u8);
