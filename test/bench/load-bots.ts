@@ -122,7 +122,8 @@ let seq = 0;
 const chat = setInterval(
   () => {
     if (chatRate <= 0) return;
-    const b = bots[Math.floor(Math.random() * bots.length)];
+    // Round robin: each bot chats at rate / bots, well under its own limit (5 per 5 s).
+    const b = bots[seq % bots.length];
     if (!b) return;
     const id = `${process.pid}-${seq++}`;
     sentAt.set(id, performance.now());
