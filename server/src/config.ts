@@ -8,8 +8,8 @@ import {
   iceServerSchema,
 } from "@earshot/protocol";
 import type { IceServer } from "@earshot/protocol";
-import { DEFAULT_PROXIMITY } from "./culling/engine.js";
-import type { ProximityOptions } from "./culling/engine.js";
+import { DEFAULT_PROXIMITY } from "./culling/types.js";
+import type { ProximityOptions } from "./culling/types.js";
 
 /** Settings of every zone room; every field optional, defaults from @earshot/protocol. */
 export interface ZoneSettings extends ProximityOptions {

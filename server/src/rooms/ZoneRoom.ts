@@ -17,7 +17,7 @@ import {
 } from "@earshot/protocol";
 import type { ClientMessage, ClientMessages, IceServer, Limits, RosterEntry, ServerMessages } from "@earshot/protocol";
 import { ProximityEngine } from "../culling/engine.js";
-import type { TickResult } from "../culling/engine.js";
+import type { TickResult } from "../culling/types.js";
 import { ratePer, TokenBucket } from "../chat/rateLimit.js";
 import { ZoneChat, checkChatContent } from "../chat/ZoneChat.js";
 import { guestId, sanitizeAvatar, sanitizeName } from "../chat/identity.js";
