@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { bootServer, join, joinVoice } from "../helpers/server.js";
+import { ErrorCode, MAX_SIGNALS_PER_S } from "@earshot/protocol";
+import { bootServer, join, joinVoice, until } from "../helpers/server.js";
 import type { Joined } from "../helpers/server.js";
 
 let server: Awaited<ReturnType<typeof bootServer>>;
@@ -37,6 +38,28 @@ test("signaling is relayed between paired peers with the server-stamped sender",
   a.room.send("chat", { content: "sync2", clientMessageId: "s2" });
   await a.inbox.next("message_ack", (m) => m.clientMessageId === "s2");
   expect(a.inbox.of("peer_unavailable")).toEqual([]);
+  for (const j of [a, b]) await j.room.leave();
+});
+
+test("a signaling flood is refused past its burst with rate_limited; the sender stays connected and can signal again", async () => {
+  const [a, b] = await pair("relay-flood");
+  const candidate = { candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0", sdpMLineIndex: 0 };
+  // Opening 8 links trickles ~160 candidates at once; this is well past the burst of 2 s worth.
+  const sent = 2 * MAX_SIGNALS_PER_S + 300;
+  for (let i = 0; i < sent; i++) a.room.send("ice_candidate", { to: b.room.sessionId, candidate });
+  const relayed = () => b.inbox.of("ice_candidate").length;
+  const refused = () => a.inbox.of("error").filter((e) => e.code === ErrorCode.RateLimited);
+  await until(() => relayed() + refused().length === sent, 10_000, "every candidate relayed or refused");
+  expect(relayed()).toBeGreaterThanOrEqual(2 * MAX_SIGNALS_PER_S);
+  expect(refused().length).toBeGreaterThan(0);
+  expect(refused()[0]!.retryAfterMs).toBeGreaterThan(0);
+  expect(a.room.connection.isOpen).toBe(true);
+  await new Promise((r) => setTimeout(r, refused()[0]!.retryAfterMs)); // the bucket refills
+  a.room.send("offer", { to: b.room.sessionId, sdp: "v=0 after" });
+  expect(await b.inbox.next("offer", (m) => m.sdp === "v=0 after")).toEqual({
+    from: a.room.sessionId,
+    sdp: "v=0 after",
+  });
   for (const j of [a, b]) await j.room.leave();
 });
 

@@ -4,6 +4,7 @@ import { cutSocket } from "../helpers/server.js";
 import type { Bot } from "../helpers/bot.js";
 
 const { bot } = voiceServer();
+type ZoneStateView = { users: Map<string, { x: number; micMuted: boolean; inVoice: boolean }> };
 
 test("two bots 5 m apart hear each other's tone", async () => {
   const alice = bot("Alice", 440);
@@ -23,18 +24,33 @@ test("12 bots in a 3 m circle: at most 8 live peer connections each, all of them
   await Promise.all(
     ring.map((b, i) => b.enter("ring", 1.5 * Math.cos((i * Math.PI) / 6), 1.5 * Math.sin((i * Math.PI) / 6))),
   );
-  // Wait until every bot's established connections are exactly the links the server reports.
-  const settled = () =>
-    ring.every(
-      (b) =>
-        b.serverLinks.length > 0 &&
-        b.connectedPeers().join() === b.serverLinks.join() &&
-        b.liveConnections().length === b.serverLinks.length,
+  // Wait until every bot's established connections are exactly the links the server reports,
+  // and nobody is left with few (a late joiner takes links from full bots, who then re-pair).
+  // The cap must hold at every look on the way.
+  let most = 0;
+  const settled = () => {
+    const counts = ring.map((b) => b.liveConnections().length);
+    most = Math.max(most, ...counts);
+    return (
+      Math.min(...counts) >= 4 &&
+      ring.every(
+        (b) =>
+          b.connectedPeers().join() === b.serverLinks.join() && b.liveConnections().length === b.serverLinks.length,
+      )
     );
-  await eventually(settled, 30_000, "connections to match the server's links");
-  const counts = ring.map((b) => b.liveConnections().length);
-  expect(Math.max(...counts)).toBeLessThanOrEqual(8);
-  expect(Math.min(...counts)).toBeGreaterThanOrEqual(4);
+  };
+  const iv = setInterval(
+    () =>
+      console.log(
+        "DBG",
+        ring.map((b) => `${b.serverLinks.length}/${b.liveConnections().length}/${b.connectedPeers().length}`).join(" "),
+      ),
+    3000,
+  );
+  await eventually(settled, 15_000, "connections to match the server's links, at least 4 each").finally(() =>
+    clearInterval(iv),
+  );
+  expect(most).toBeLessThanOrEqual(8);
   for (const b of ring) {
     for (const peer of b.liveConnections()) {
       const other = ring.find((o) => o.client.sessionId === peer)!;
@@ -106,11 +122,12 @@ test("a cut socket: the client reconnects, missed chat arrives exactly once, and
   await eventually(() => a.hearsLinkedPeer(1300), 20_000, "voice after the reconnect");
 }, 60_000);
 
-test("when the SDK cannot reconnect, the client joins again and recovers missed chat once", async () => {
+test("when the SDK cannot reconnect, the client joins again: missed chat once, its position and muted mic back", async () => {
   const a = bot("A", 700);
   const b = bot("B", 1300);
-  await a.enter("rejoin", 0);
+  await a.enter("rejoin", 10);
   await b.enter("rejoin", 3);
+  a.client.mute();
   b.client.sendChat("before");
   await eventually(() => a.client.messages.length === 1, 5_000, "live chat");
   const got: string[] = [];
@@ -123,5 +140,9 @@ test("when the SDK cannot reconnect, the client joins again and recovers missed 
   await eventually(() => a.client.connectionState === "connected" && got.length === 1, 20_000, "rejoin and catch-up");
   expect(got).toEqual(["while away"]);
   expect(a.client.sessionId).not.toBe(oldSession);
+  // The new seat starts at the origin with the mic on: the client restores both.
+  const seat = () => (b.client.room!.state as ZoneStateView).users.get(a.client.sessionId!);
+  await eventually(() => seat()?.micMuted === true && seat()?.inVoice === true, 5_000, "A's muted mic on the new seat");
+  await eventually(() => b.client.room!.state && seat()?.x === 10, 5_000, "A's position on the new seat (B sees it)");
   await eventually(() => a.hearsLinkedPeer(1300), 20_000, "voice after the rejoin");
 }, 60_000);

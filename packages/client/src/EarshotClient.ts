@@ -111,6 +111,8 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private micStream?: MediaStream;
   private micMuted = false;
   private inVoice = false;
+  /** The last position sent, restored after a fresh join into a new seat. */
+  private position?: ClientMessages["position"];
   private closing = false;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private roomJoinedWaiter?: (info: ServerMessages["room_joined"]) => void;
@@ -146,6 +148,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.zoneId = zoneId;
     this.messages.length = 0;
     this.seen.clear();
+    this.position = undefined;
     return this.connect(undefined);
   }
 
@@ -185,7 +188,8 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   /** Publishes our position (metres) and heading (radians). */
   sendPosition(x: number, y: number, z: number, rotY?: number): void {
-    this.send("position", rotY === undefined ? { x, y, z } : { x, y, z, rotY });
+    this.position = rotY === undefined ? { x, y, z } : { x, y, z, rotY };
+    this.send("position", this.position);
   }
 
   /**
@@ -317,7 +321,10 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.iceServers = info.iceServers;
     this.limits = info.limits;
     this.setState("connected");
+    // A fresh seat starts at the origin, out of voice, mic on: restore what we had.
+    if (this.position) this.send("position", this.position);
     if (this.inVoice) this.send("join_voice_zone", { zoneId: info.zoneId });
+    if (this.micMuted) this.send("voice_state", { muted: true, speaking: false });
     return info;
   }
 

@@ -40,6 +40,11 @@ export const CHAT_RATE_WINDOW_MS = 5_000;
 export const MAX_POSITIONS_PER_S = 20;
 /** Speaking changes (`voice_state`) per second per client. */
 export const MAX_VOICE_STATES_PER_S = 10;
+/**
+ * Signaling messages (offer, answer, ice_candidate) per second per client, with twice that as
+ * a burst: opening 8 links at once trickles about 20 ICE candidates each.
+ */
+export const MAX_SIGNALS_PER_S = 200;
 /** A typing indicator expires after this long without a refresh. */
 export const TYPING_TIMEOUT_MS = 5_000;
 /** Messages sent in `room_joined.history`. */

@@ -89,6 +89,7 @@ export const limitsSchema = z.object({
   chatRateCount: z.number(),
   chatRateWindowMs: z.number(),
   maxPositionsPerS: z.number(),
+  maxSignalsPerS: z.number(),
   tickMs: z.number(),
   refDistance: z.number(),
   hearRadius: z.number(),

@@ -10,6 +10,7 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_POSITIONS_PER_S,
   MAX_VOICE_STATES_PER_S,
+  MAX_SIGNALS_PER_S,
   PROTOCOL_VERSION,
   TYPING_TIMEOUT_MS,
   joinOptionsSchema,
@@ -38,6 +39,7 @@ interface Session {
   chat: TokenBucket;
   position: TokenBucket;
   voiceState: TokenBucket;
+  signals: TokenBucket;
   typingTimer?: { clear(): void };
 }
 
@@ -67,8 +69,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const s = this.services.settings;
     this.zoneId = joinOptionsSchema.shape.zoneId.parse(options.zoneId);
     this.maxClients = s.maxClients;
-    // Colyseus would drop the client above this; it is far above our own per-type limits.
-    this.maxMessagesPerSecond = 200;
+    // Colyseus drops a client above this (4002); our own per-type limits answer long before
+    // with rate_limited, so it is only a backstop (signaling bursts reach 400 by themselves).
+    this.maxMessagesPerSecond = 1_000;
     this.autoDispose = true;
     this.patchRate = s.tickMs;
     this.setState(new ZoneState());
@@ -129,6 +132,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       // A second's worth of burst: clients' timers bunch up when their tab or process stalls.
       position: new TokenBucket(MAX_POSITIONS_PER_S, 1000 / MAX_POSITIONS_PER_S, now),
       voiceState: new TokenBucket(MAX_VOICE_STATES_PER_S, 1000 / MAX_VOICE_STATES_PER_S, now),
+      signals: new TokenBucket(2 * MAX_SIGNALS_PER_S, 1000 / MAX_SIGNALS_PER_S, now),
     });
     client.send("connected", { clientId: client.sessionId, userId: user.id });
     const history = await this.chat.recent(HISTORY_LIMIT);
@@ -231,7 +235,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       case "offer":
       case "answer":
       case "ice_candidate":
-        return this.relay(client, m);
+        return this.relay(client, session, m);
       case "voice_state":
         return this.onVoiceState(client, user, session, m);
       case "reconnect":
@@ -348,8 +352,21 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     client.send("zone_joined", { zoneId, peers });
   }
 
-  private relay(client: Client, m: Extract<ClientMessage, { type: "offer" | "answer" | "ice_candidate" }>): void {
+  private relay(
+    client: Client,
+    session: Session,
+    m: Extract<ClientMessage, { type: "offer" | "answer" | "ice_candidate" }>,
+  ): void {
     const from = client.sessionId;
+    const take = session.signals.take(this.services.now());
+    if (!take.ok)
+      return this.fail(
+        client,
+        ErrorCode.RateLimited,
+        `${m.type}: too many signaling messages`,
+        undefined,
+        take.retryAfterMs,
+      );
     if (!this.state.users.get(from)?.inVoice) {
       return this.fail(client, ErrorCode.NotInVoice, `${m.type}: join voice first`);
     }
@@ -450,6 +467,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       chatRateCount: CHAT_RATE_COUNT,
       chatRateWindowMs: CHAT_RATE_WINDOW_MS,
       maxPositionsPerS: MAX_POSITIONS_PER_S,
+      maxSignalsPerS: MAX_SIGNALS_PER_S,
       tickMs: s.tickMs,
       refDistance: s.refDistance,
       hearRadius: s.hearRadius,
