@@ -303,6 +303,8 @@ describe("what clients receive stays true", () => {
         if (rand() < 0.003) {
           delete world[id];
           clients.delete(id);
+          // The room's way (on leave, before the tick) or noticed by the tick.
+          if (rand() < 0.5) engine.dropLinks(id, "left", true);
         }
       }
       if (rand() < 0.3) world[`n${t}`] = { x: rand() * 120, z: rand() * 120 };

@@ -180,7 +180,7 @@ export class ProximityEngine {
     const h = this.handles.get(id);
     if (h === undefined) return [];
     const closed = this.unlinkAll(h, reason);
-    if (forget) this.release(h);
+    if (forget) this.forget(h);
     return closed;
   }
 
@@ -617,6 +617,11 @@ export class ProximityEngine {
   /** h left the room: its links close, and those who saw it update their muted lists. */
   private depart(h: number, result: TickResult): void {
     result.closed.push(...this.unlinkAll(h, "left"));
+    this.forget(h);
+  }
+
+  /** h is gone: those who saw it update their muted lists, and its handle rests in quarantine. */
+  private forget(h: number): void {
     this.touchViewers(h);
     this.release(h);
   }
