@@ -7,6 +7,7 @@ import { Encoder } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ZONE_ROOM } from "@earshot/protocol";
 import { mountHttp } from "./admin/http.js";
+import { Moderation } from "./admin/moderation.js";
 import type { EarshotConfig } from "./config.js";
 import { Metrics } from "./rooms/services.js";
 import type { ZoneServices } from "./rooms/services.js";
@@ -38,8 +39,8 @@ export interface EarshotServer {
   adminPassword: string;
   metrics: Metrics;
   store: ChatStore;
-  /** Banned user ids (moderation). */
-  banned: Set<string>;
+  /** Bans by user id, shared by every process through the presence (also at `/admin/api/bans`). */
+  moderation: Moderation;
   /** Stops accepting, closes rooms, the store and the presence; safe twice. */
   close(): Promise<void>;
 }
@@ -63,7 +64,7 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     ? await redisBackends(config.redisUrl)
     : { presence: new LocalPresence(), driver: new LocalDriver() };
   const metrics = new Metrics();
-  const banned = new Set<string>();
+  const moderation = new Moderation(presence);
   const generated = !config.adminPassword;
   const adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
 
@@ -75,13 +76,13 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     publicAddress: config.publicAddress,
     greet: false,
     gracefullyShutdown: false,
-    express: (app) => mountHttp(app, { adminPassword, metrics, presence, staticDir: config.staticDir }),
+    express: (app) => mountHttp(app, { adminPassword, metrics, presence, moderation, staticDir: config.staticDir }),
   });
   const services: ZoneServices = {
     store,
     settings: config.zone,
     metrics,
-    banned,
+    moderation,
     now: Date.now,
     authenticate: options.authenticate,
   };
@@ -103,7 +104,7 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     adminPassword,
     metrics,
     store,
-    banned,
+    moderation,
     close: () =>
       (closing ??= (async () => {
         await server.gracefullyShutdown(false);

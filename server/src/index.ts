@@ -5,6 +5,7 @@ export type { EarshotConfig, ZoneSettings } from "./config.js";
 export { ZoneRoom, zoneRoomWith } from "./rooms/ZoneRoom.js";
 export { User, ZoneState } from "./rooms/state.js";
 export { Metrics } from "./rooms/services.js";
+export { Moderation } from "./admin/moderation.js";
 export type { ZoneServices, Identity } from "./rooms/services.js";
 export { ProximityEngine } from "./culling/engine.js";
 export { DEFAULT_PROXIMITY, initiatorOf } from "./culling/types.js";

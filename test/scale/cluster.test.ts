@@ -34,6 +34,31 @@ await describeWithServices(
       await Promise.all(procs.map((p) => stop(p.proc)));
     });
 
+    test("a ban through one process closes a session held by the other, and both list it", async () => {
+      const guest = new Bot(procs[0]!.url, "Banned", 440);
+      bots.push(guest);
+      await guest.client.join(`${zone}-mod`);
+      const hostPort = Number(new URL((guest.client.room!.connection as unknown as { url: string }).url).port);
+      const other = procs.find((p) => p.port !== hostPort)!;
+      const admin = { authorization: `Basic ${Buffer.from("admin:pw").toString("base64")}` };
+      const userId = guest.client.userId!;
+      expect((await fetch(`${other.url}/admin/api/bans/${userId}`, { method: "PUT", headers: admin })).status).toBe(
+        204,
+      );
+      await eventually(
+        () => guest.client.connectionState === "closed",
+        5_000,
+        "the session on the other process to close",
+      );
+      for (const p of procs) {
+        const listed = (await (await fetch(`${p.url}/admin/api/bans`, { headers: admin })).json()) as {
+          bans: string[];
+        };
+        expect(listed.bans).toContain(userId);
+      }
+      await fetch(`${other.url}/admin/api/bans/${userId}`, { method: "DELETE", headers: admin });
+    });
+
     test("clients through either process share one room, one roster and chat; /api/zones agrees; losing the host keeps history", async () => {
       const a = new Bot(procs[0]!.url, "ViaOne", 440);
       const b = new Bot(procs[1]!.url, "ViaTwo", 880);

@@ -2,6 +2,7 @@ import { Client } from "@colyseus/sdk";
 import type { Room } from "@colyseus/sdk";
 import {
   AUDIO_CONSTRAINTS,
+  BANNED_CLOSE_CODE,
   EarshotError,
   ErrorCode,
   PROTOCOL_VERSION,
@@ -312,8 +313,10 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       if (this.room !== room) return;
       this.room = undefined;
       if (this.closing || code === 4000) return;
-      // The SDK gave up (or could not try): join again with what we have seen.
       this.voice.closeAll("closed");
+      // Banned (the server said why in an `error` first): coming back would be refused.
+      if (code === BANNED_CLOSE_CODE) return this.setState("closed");
+      // The SDK gave up (or could not try): join again with what we have seen.
       this.setState("reconnecting");
       this.retry(1);
     });
@@ -332,7 +335,9 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     const delay = (this.options.reconnect ?? DEFAULT_RECONNECT_POLICY).nextDelayMs(attempt);
     if (delay === undefined || this.closing) return this.setState("closed");
     this.retryTimer = setTimeout(() => {
-      this.connect(this.lastMessageId).catch(() => this.retry(attempt + 1));
+      this.connect(this.lastMessageId).catch((e: { code?: number }) =>
+        e.code === BANNED_CLOSE_CODE ? this.setState("closed") : this.retry(attempt + 1),
+      );
     }, delay);
   }
 

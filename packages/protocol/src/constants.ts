@@ -55,6 +55,8 @@ export const MAX_MISSED_MESSAGES = 1_000;
 export const OFFER_TIMEOUT_MS = 10_000;
 /** A decoded client message larger than this (JSON bytes) gets `too_large`. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** WebSocket close code of a session ended by a ban; a join refused for a ban carries it too. */
+export const BANNED_CLOSE_CODE = 4403;
 /** Seconds a dropped client may take to reconnect into its seat. */
 export const RECONNECT_WINDOW_S = 20;
 

@@ -7,12 +7,15 @@ import { monitor } from "@colyseus/monitor";
 import express from "express";
 import { ZONE_ROOM } from "@earshot/protocol";
 import type { Metrics } from "../rooms/services.js";
+import { moderationRoutes } from "./moderation.js";
+import type { Moderation } from "./moderation.js";
 import { presenceKey } from "../rooms/ZoneRoom.js";
 
 export interface HttpDeps {
   adminPassword: string;
   metrics: Metrics;
   presence: Presence;
+  moderation: Moderation;
   staticDir?: string;
 }
 
@@ -72,6 +75,8 @@ export function mountHttp(app: express.Application, deps: HttpDeps): void {
     lines.push("# TYPE earshot_tick_max_ms gauge", `earshot_tick_max_ms ${deps.metrics.tickMaxMs.toFixed(3)}`);
     res.type("text/plain; version=0.0.4").send(lines.join("\n") + "\n");
   });
+  // Before the monitor, which answers every path under /admin.
+  app.use("/admin/api", requirePassword(deps.adminPassword), moderationRoutes(deps.moderation));
   app.use(
     "/admin",
     requirePassword(deps.adminPassword),

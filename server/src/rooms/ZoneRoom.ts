@@ -11,6 +11,7 @@ import {
   MAX_POSITIONS_PER_S,
   MAX_VOICE_STATES_PER_S,
   MAX_SIGNALS_PER_S,
+  BANNED_CLOSE_CODE,
   PROTOCOL_VERSION,
   TYPING_TIMEOUT_MS,
   joinOptionsSchema,
@@ -24,6 +25,7 @@ import { ZoneChat, checkChatContent } from "../chat/ZoneChat.js";
 import { guestId, sanitizeAvatar, sanitizeName } from "../chat/identity.js";
 import { PendingOffers } from "../signaling/offers.js";
 import { turnCredentials } from "../signaling/turn.js";
+import { KICK_CHANNEL } from "../admin/moderation.js";
 import { User, ZoneState } from "./state.js";
 import type { ZoneServices } from "./services.js";
 
@@ -64,6 +66,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   private offers!: PendingOffers;
   private readonly sessions = new Map<string, Session>();
   private onRemoteChat?: (payload: unknown) => void;
+  private onKick?: (userId: unknown) => void;
 
   override onCreate(options: { zoneId?: unknown }): void {
     const s = this.services.settings;
@@ -88,6 +91,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       if (origin !== this.roomId) this.broadcast("chat", message);
     };
     void this.presence.subscribe(chatChannel(this.zoneId), this.onRemoteChat);
+    this.onKick = (userId) => this.kick(String(userId));
+    void this.presence.subscribe(KICK_CHANNEL, this.onKick);
   }
 
   override async onAuth(_client: Client, options: unknown, _context: AuthContext): Promise<AuthData> {
@@ -109,7 +114,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       throw new ServerError(4401, `${ErrorCode.Unauthorized}: ${(cause as Error).message}`);
     }
     const id = identity?.id ?? guestId();
-    if (this.services.banned.has(id)) throw new ServerError(4403, `${ErrorCode.Banned}: this user is banned`);
+    if (await this.services.moderation.isBanned(id))
+      throw new ServerError(BANNED_CLOSE_CODE, `${ErrorCode.Banned}: this user is banned`);
     return {
       id,
       name: sanitizeName(identity?.name ?? userInfo?.name),
@@ -153,7 +159,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   }
 
   override async onDrop(client: Client, code?: number): Promise<void> {
-    if (code === CloseCode.SERVER_SHUTDOWN || code === CloseCode.WITH_ERROR) return this.onLeave(client);
+    // A banned session gets no seat to come back to (reconnection skips onAuth).
+    if (code === CloseCode.SERVER_SHUTDOWN || code === CloseCode.WITH_ERROR || code === BANNED_CLOSE_CODE)
+      return this.onLeave(client);
     try {
       await this.allowReconnection(client, this.services.settings.reconnectWindowS);
     } catch {
@@ -190,9 +198,19 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     await this.presence.hdel(presenceKey(this.zoneId), user.id);
   }
 
+  /** A ban: the user's sessions here get `error {code: banned}` and are closed. */
+  private kick(userId: string): void {
+    for (const client of this.clients) {
+      if (this.state.users.get(client.sessionId)?.id !== userId) continue;
+      this.fail(client, ErrorCode.Banned, "you were banned from this server");
+      client.leave(BANNED_CLOSE_CODE);
+    }
+  }
+
   override async onDispose(): Promise<void> {
     this.offers.dispose();
     if (this.onRemoteChat) this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat);
+    if (this.onKick) this.presence.unsubscribe(KICK_CHANNEL, this.onKick);
     await this.chat.idle();
   }
 

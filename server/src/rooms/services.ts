@@ -1,3 +1,4 @@
+import type { Moderation } from "../admin/moderation.js";
 import type { ChatStore } from "../storage/ChatStore.js";
 import type { ZoneSettings } from "../config.js";
 
@@ -28,7 +29,7 @@ export interface ZoneServices {
    * Throwing refuses the join with `unauthorized`.
    */
   authenticate?: (token: string | undefined) => Promise<Identity | undefined> | Identity | undefined;
-  /** Banned user ids; a banned user's join fails with `banned`. */
-  banned: Set<string>;
+  /** Bans: a banned user's join fails with `banned`, and a ban closes their sessions. */
+  moderation: Moderation;
   now: () => number;
 }
