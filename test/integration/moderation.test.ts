@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { BANNED_CLOSE_CODE, ErrorCode } from "@earshot/protocol";
 import { EarshotClient } from "@earshot/client";
-import { bootServer, join, until } from "../helpers/server.js";
+import { Client } from "@colyseus/sdk";
+import { bootServer, cutSocket, join, until } from "../helpers/server.js";
 
 let server: Awaited<ReturnType<typeof bootServer>>;
 beforeAll(async () => {
@@ -60,6 +61,20 @@ test("a ban closes the user's session with a banned error, the client does not c
   await back.room.leave();
   await watcher.room.leave();
   await carol.close();
+});
+
+test("a ban takes back the seat of a session whose socket just dropped", async () => {
+  const watcher = await join(server.url, "mod-drop", "Watcher");
+  const dave = await join(server.url, "mod-drop", "Dave", { token: "user:dave" });
+  dave.room.reconnection.enabled = false;
+  const token = dave.room.reconnectionToken;
+  cutSocket(dave.room); // the server keeps Dave's seat for 20 s
+  expect((await bans("PUT", "dave")).status).toBe(204);
+  expect((await watcher.inbox.next("user_left")).userId).toBe("dave");
+  const again = await new Client(server.url).reconnect(token).catch((e: unknown) => e);
+  expect(again).toBeInstanceOf(Error);
+  await bans("DELETE", "dave");
+  await watcher.room.leave();
 });
 
 test("a malformed user id gets 400 with a code, and nothing is banned", async () => {

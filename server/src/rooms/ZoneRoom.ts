@@ -67,6 +67,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   private readonly sessions = new Map<string, Session>();
   private onRemoteChat?: (payload: unknown) => void;
   private onKick?: (userId: unknown) => void;
+  /** Seats held for dropped sessions, by session id: a ban takes them back. */
+  private readonly held = new Map<string, ReturnType<ZoneRoom["allowReconnection"]>>();
 
   override onCreate(options: { zoneId?: unknown }): void {
     const s = this.services.settings;
@@ -159,13 +161,20 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   }
 
   override async onDrop(client: Client, code?: number): Promise<void> {
-    // A banned session gets no seat to come back to (reconnection skips onAuth).
+    // A banned session gets no seat to come back to (reconnection skips onAuth), whichever
+    // came first: the ban or the drop.
+    const userId = this.state.users.get(client.sessionId)?.id;
     if (code === CloseCode.SERVER_SHUTDOWN || code === CloseCode.WITH_ERROR || code === BANNED_CLOSE_CODE)
       return this.onLeave(client);
+    if (userId !== undefined && (await this.services.moderation.isBanned(userId))) return this.onLeave(client);
+    const seat = this.allowReconnection(client, this.services.settings.reconnectWindowS);
+    this.held.set(client.sessionId, seat);
     try {
-      await this.allowReconnection(client, this.services.settings.reconnectWindowS);
+      await seat;
     } catch {
-      // Not back in time, or the room is shutting down: Colyseus calls onLeave next.
+      // Not back in time, banned meanwhile, or the room is shutting down: Colyseus calls onLeave next.
+    } finally {
+      this.held.delete(client.sessionId);
     }
   }
 
@@ -205,6 +214,11 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       this.fail(client, ErrorCode.Banned, "you were banned from this server");
       client.leave(BANNED_CLOSE_CODE);
     }
+    // A session that dropped just before keeps no seat to come back to.
+    this.state.users.forEach((user, sessionId) => {
+      const seat = this.held.get(sessionId);
+      if (user.id === userId && seat) (seat.reject as (reason: Error) => void)(new Error("banned"));
+    });
   }
 
   override async onDispose(): Promise<void> {
