@@ -39,17 +39,10 @@ test("12 bots in a 3 m circle: at most 8 live peer connections each, all of them
       )
     );
   };
-  const iv = setInterval(
-    () =>
-      console.log(
-        "DBG",
-        ring.map((b) => `${b.serverLinks.length}/${b.liveConnections().length}/${b.connectedPeers().length}`).join(" "),
-      ),
-    3000,
-  );
-  await eventually(settled, 15_000, "connections to match the server's links, at least 4 each").finally(() =>
-    clearInterval(iv),
-  );
+  await eventually(settled, 30_000, "connections to match the server's links, at least 4 each").catch((e: Error) => {
+    const state = ring.map((b) => `${b.serverLinks.length}/${b.liveConnections().length}/${b.connectedPeers().length}`);
+    throw new Error(`${e.message} (per bot, server links/live/connected: ${state.join(" ")})`);
+  });
   expect(most).toBeLessThanOrEqual(8);
   for (const b of ring) {
     for (const peer of b.liveConnections()) {
