@@ -81,11 +81,15 @@ test("an offer to a peer that is not linked gets not_paired, and the target rece
   for (const j of [near, far, outsider]) await j.room.leave();
 });
 
-test("an unanswered offer gets peer_unavailable with reason timeout", async () => {
+test("an unanswered offer gets peer_unavailable with reason timeout; the link closes on both sides and forms again", async () => {
   const [a, b] = await pair("relay-to");
   a.room.send("offer", { to: b.room.sessionId, sdp: "v=0" });
   await b.inbox.next("offer");
   expect(await a.inbox.next("peer_unavailable")).toEqual({ peerId: b.room.sessionId, reason: "timeout" });
+  // Left open, the server would count a link that the offerer has given up on.
+  expect(await a.inbox.next("peer_closed")).toEqual({ peerId: b.room.sessionId, reason: "failed" });
+  expect(await b.inbox.next("peer_closed")).toEqual({ peerId: a.room.sessionId, reason: "failed" });
+  expect(await a.inbox.next("new_peer", () => true, { fresh: true })).toEqual({ peerId: b.room.sessionId });
   for (const j of [a, b]) await j.room.leave();
 });
 

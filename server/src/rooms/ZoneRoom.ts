@@ -83,9 +83,11 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     void this.setMetadata({ zoneId: this.zoneId });
     this.chat = new ZoneChat(this.services.store, this.zoneId);
     this.engine = new ProximityEngine(s);
-    this.offers = new PendingOffers(s.offerTimeoutMs, (offerer, target) =>
-      this.sendTo(offerer, "peer_unavailable", { peerId: target, reason: "timeout" }),
-    );
+    this.offers = new PendingOffers(s.offerTimeoutMs, (offerer, target) => {
+      this.sendTo(offerer, "peer_unavailable", { peerId: target, reason: "timeout" });
+      // The offerer gave its side up: a link left open here would never connect.
+      this.failLink(offerer, target);
+    });
     this.onMessage("*", (client, type, payload) => this.dispatch(client, String(type), payload));
     this.setTimestep(() => this.tick(), s.tickMs);
     this.onRemoteChat = (payload) => {
@@ -274,17 +276,10 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         return void this.chat
           .missedSince(m.lastMessageId)
           .then((missedMessages) => client.send("reconnected", { missedMessages }));
-      case "voice_link_failed": {
-        // Re-pair after a second: a fresh negotiation, as the client's own restart did not help.
-        const closed = this.engine.failLink(
-          client.sessionId,
-          m.peerId,
-          Math.ceil(1000 / this.services.settings.tickMs),
-        );
-        if (!closed.length)
+      case "voice_link_failed":
+        if (!this.failLink(client.sessionId, m.peerId))
           return this.fail(client, ErrorCode.NotPaired, `voice_link_failed: you are not paired with ${m.peerId}`);
-        return this.closeLinks(closed);
-      }
+        return;
       case "leave_room":
         client.send("room_left", { roomId: this.roomId });
         return void client.leave(CloseCode.CONSENTED);
@@ -448,6 +443,17 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       const user = this.state.users.get(target);
       if (user) this.clients.get(viewer)?.view?.add(user);
     }
+  }
+
+  /**
+   * A link whose negotiation failed (the client's own restart did not help, or an offer went
+   * unanswered): both sides get `peer_closed {reason:"failed"}` and the tick pairs them again
+   * after a second, for a fresh negotiation. False when they were not linked.
+   */
+  private failLink(a: string, b: string): boolean {
+    const closed = this.engine.failLink(a, b, Math.ceil(1000 / this.services.settings.tickMs));
+    this.closeLinks(closed);
+    return closed.length > 0;
   }
 
   private closeLinks(closed: { a: string; b: string; reason: ServerMessages["peer_closed"]["reason"] }[]): void {
