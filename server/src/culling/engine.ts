@@ -75,7 +75,6 @@ export class ProximityEngine {
   private bz = new Float64Array(0);
   // Per handle, one slot per link: what the last cull_update said.
   private sentDist = new Float64Array(0);
-  private sentVolume = new Float64Array(0);
   /** Per handle, one slot per neighbour: its distance at the search. */
   private nearDist = new Float64Array(0);
 
@@ -164,7 +163,7 @@ export class ProximityEngine {
       audiblePeers.push({
         peerId: this.ids[this.sentPeers.items[base + k]!]!,
         distance: round(this.sentDist[base + k]!, 0.01),
-        volume: round(this.sentVolume[base + k]!, 0.001),
+        volume: round(this.volume(this.sentDist[base + k]!), 0.001),
       });
     }
     audiblePeers.sort((p, q) => p.distance - q.distance || (p.peerId < q.peerId ? -1 : 1));
@@ -462,7 +461,7 @@ export class ProximityEngine {
         worst = d2;
         peer = p;
       }
-      if (checkVolume && Math.abs(this.sentVolume[base + k]! - this.volume(Math.sqrt(d2))) >= VOLUME_QUANTUM - 1e-9) {
+      if (checkVolume && this.volumeMoved(this.sentDist[base + k]!, Math.sqrt(d2))) {
         this.cullChanged[h] = 1;
         checkVolume = false;
       }
@@ -541,7 +540,6 @@ export class ProximityEngine {
     for (let k = 0; k < P.count[h]!; k++) {
       const d = Math.sqrt(this.distance2(h, P.items[base + k]!));
       this.sentDist[base + k] = d;
-      this.sentVolume[base + k] = this.volume(d);
     }
     this.sentPeers.assign(h, P.items, P.count[h]!, base);
     this.hadCull[h] = 1;
@@ -669,6 +667,11 @@ export class ProximityEngine {
     return false;
   }
 
+  /** True when the volume at distance `now` differs by a quantum from the one at `sent`. */
+  private volumeMoved(sent: number, now: number): boolean {
+    return Math.abs(this.volume(sent) - this.volume(now)) >= VOLUME_QUANTUM - 1e-9;
+  }
+
   /** {@link volumeAt} for these options. */
   private volume(d: number): number {
     return volumeAt(d, this.options);
@@ -714,7 +717,6 @@ export class ProximityEngine {
     this.by = copy(this.by, f64);
     this.bz = copy(this.bz, f64);
     this.sentDist = copy(this.sentDist, f64, cap * this.options.maxPeers);
-    this.sentVolume = copy(this.sentVolume, f64, cap * this.options.maxPeers);
     this.nearDist = copy(this.nearDist, f64, cap * this.nearK);
     for (const l of this.lists()) l.grow(cap);
     this.cap = cap;
