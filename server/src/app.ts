@@ -14,6 +14,11 @@ import type { ZoneServices } from "./rooms/services.js";
 import { zoneRoomWith } from "./rooms/ZoneRoom.js";
 import type { ZoneRoom } from "./rooms/ZoneRoom.js";
 import { openChatStore } from "./storage/index.js";
+import { jwtAuthenticator } from "./auth/jwt.js";
+import { IpLimits } from "./guard/ipLimits.js";
+import { beforeUpgrade, guardHttpServer } from "./guard/network.js";
+import type { NetworkGuard } from "./guard/network.js";
+import { OriginPolicy } from "./guard/origins.js";
 import type { ChatStore } from "./storage/ChatStore.js";
 
 // A zone's full roster (500 users by default) is sent on join and exceeds the 8 KB default.
@@ -68,7 +73,23 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
   const generated = !config.adminPassword;
   const adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
 
-  const transport = new WebSocketTransport({ maxPayload: TRANSPORT_MAX_PAYLOAD_BYTES });
+  const access = config.access;
+  const ipLimits = new IpLimits({
+    maxConnections: access.maxConnectionsPerIp,
+    joinsPerS: access.joinsPerIpPerS,
+    joinBurst: access.joinBurstPerIp,
+  });
+  const guard: NetworkGuard = {
+    trustProxy: access.trustProxy,
+    origins: new OriginPolicy(access.allowedOrigins),
+    ipLimits,
+    // Joins over the cap are refused with a code in onAuth; this only stops raw socket floods.
+    maxSocketsPerIp: 2 * access.maxConnectionsPerIp,
+  };
+  const transport = new WebSocketTransport({
+    maxPayload: TRANSPORT_MAX_PAYLOAD_BYTES,
+    beforeUpgrade: beforeUpgrade(guard),
+  });
   const server = new Server({
     transport,
     presence,
@@ -76,7 +97,16 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     publicAddress: config.publicAddress,
     greet: false,
     gracefullyShutdown: false,
-    express: (app) => mountHttp(app, { adminPassword, metrics, presence, moderation, staticDir: config.staticDir }),
+    express: (app) =>
+      mountHttp(app, {
+        adminPassword,
+        metrics,
+        presence,
+        moderation,
+        staticDir: config.staticDir,
+        adminLoginFailuresPerMin: access.adminLoginFailuresPerMin,
+        now: Date.now,
+      }),
   });
   const services: ZoneServices = {
     store,
@@ -84,10 +114,15 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     metrics,
     moderation,
     now: Date.now,
-    authenticate: options.authenticate,
+    authenticate: options.authenticate ?? (access.jwt ? jwtAuthenticator(access.jwt) : undefined),
+    access,
+    ipLimits,
+    liveZones: { count: 0 },
+    log,
   };
   server.define(ZONE_ROOM, zoneRoomWith(services, options.roomClass)).filterBy(["zoneId"]);
   await server.listen(config.port, config.host);
+  if (transport.server) guardHttpServer(transport.server, guard);
   const port = (transport.server?.address() as AddressInfo | null)?.port ?? config.port;
 
   if (generated)

@@ -13,15 +13,27 @@ export function tempDb(): string {
   return joinPath(mkdtempSync(joinPath(tmpdir(), "earshot-")), "test.db");
 }
 
-/** Boots a real Earshot server on a free port with a temp SQLite file. */
+/**
+ * Boots a real Earshot server on a free port with a temp SQLite file. Every test client comes
+ * from 127.0.0.1, so the per-IP caps are lifted, and bots place themselves with their first
+ * position (`allowClientSpawn`), unless a test sets them: test/integration/security.test.ts does.
+ */
 export async function bootServer(
   zone: ZoneSettings = {},
   opts: StartOptions & { env?: Record<string, string> } = {},
 ): Promise<EarshotServer & { url: string }> {
-  const config = loadConfig({ PORT: "1", ADMIN_PASSWORD: "test-password", EARSHOT_DB: tempDb(), ...opts.env });
+  const config = loadConfig({
+    PORT: "1",
+    ADMIN_PASSWORD: "test-password",
+    EARSHOT_DB: tempDb(),
+    MAX_CONNECTIONS_PER_IP: "10000",
+    JOINS_PER_IP_PER_S: "10000",
+    JOIN_BURST_PER_IP: "10000",
+    ...opts.env,
+  });
   config.port = 0;
   config.host = "127.0.0.1";
-  config.zone = { ...config.zone, iceServers: [], ...zone };
+  config.zone = { ...config.zone, iceServers: [], allowClientSpawn: true, ...zone };
   const server = await startEarshot(config, { log: () => {}, ...opts });
   return Object.assign(server, { url: `http://127.0.0.1:${server.port}` });
 }
@@ -118,4 +130,22 @@ export async function joinVoice(url: string, zone: string, name: string, x: numb
 /** Cuts a room's socket abnormally (code 1006), as when a network goes away. */
 export function cutSocket(room: Room): void {
   (room.connection.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
+}
+
+/**
+ * Walks along the x axis from `fromX` to `toX` at `speedMS` (under the server's 10 m/s
+ * limit), one position every 50 ms like a client's render loop; resolves on arrival.
+ */
+export async function walkX(
+  send: (x: number, y: number, z: number) => void,
+  fromX: number,
+  toX: number,
+  speedMS = 8,
+): Promise<void> {
+  const stepM = speedMS * 0.05;
+  const steps = Math.ceil(Math.abs(toX - fromX) / stepM);
+  for (let i = 1; i <= steps; i++) {
+    send(fromX + ((toX - fromX) * i) / steps, 0, 0);
+    await new Promise((r) => setTimeout(r, 50)); // the walk's pace, not a wait for an event
+  }
 }

@@ -41,7 +41,7 @@ const table: [string, string, unknown, string][] = [
   ["position: outside the world", "position", { x: WORLD_BOUND_M + 1, y: 0, z: 0 }, ErrorCode.InvalidMessage],
   ["position: a string coordinate", "position", { x: "1", y: 0, z: 0 }, ErrorCode.InvalidMessage],
   ["position: missing z", "position", { x: 1, y: 0 }, ErrorCode.InvalidMessage],
-  ["join_voice_zone: another zone", "join_voice_zone", { zoneId: "movies" }, ErrorCode.InvalidMessage],
+  ["join_voice_zone: another zone", "join_voice_zone", { zoneId: "movies" }, ErrorCode.WrongZone],
   ["join_voice_zone: malformed zone", "join_voice_zone", { zoneId: "Not A Zone!" }, ErrorCode.InvalidMessage],
   ["offer: not in voice", "offer", { to: "someone", sdp: "v=0" }, ErrorCode.NotInVoice],
   ["offer: missing sdp", "offer", { to: "someone" }, ErrorCode.InvalidMessage],

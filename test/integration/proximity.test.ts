@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { volumeAt } from "@earshot/protocol";
-import { bootServer, joinVoice, until } from "../helpers/server.js";
+import { bootServer, joinVoice, until, walkX } from "../helpers/server.js";
 import type { Joined } from "../helpers/server.js";
 
 let server: Awaited<ReturnType<typeof bootServer>>;
@@ -54,8 +54,8 @@ test("Alice and Bob 5 m apart pair up; Charlie 200 m away gets nothing; walking 
   expect(charlie.room.state.users.get(alice.room.sessionId)?.x).toBeUndefined();
   expect(charlie.room.state.users.get(charlie.room.sessionId)?.x).toBe(200);
 
-  // Bob walks away: both sides hear about it.
-  bob.room.send("position", { x: 100, y: 0, z: 0 });
+  // Bob walks away (beyond hearRadius × hysteresis = 24 m): both sides hear about it.
+  void walkX((x, y, z) => bob.room.send("position", { x, y, z }), 5, 30);
   const [ca, cb] = await Promise.all([alice.inbox.next("peer_closed"), bob.inbox.next("peer_closed")]);
   expect(ca).toEqual({ peerId: bob.room.sessionId, reason: "out_of_range" });
   expect(cb).toEqual({ peerId: alice.room.sessionId, reason: "out_of_range" });

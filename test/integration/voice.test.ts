@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { eventually, voiceServer } from "../helpers/bot.js";
-import { cutSocket } from "../helpers/server.js";
+import { cutSocket, walkX } from "../helpers/server.js";
 import type { Bot } from "../helpers/bot.js";
 
 const { bot } = voiceServer();
@@ -61,14 +61,14 @@ test("walking out closes the links on both sides; walking back re-pairs and audi
   const hears = (x: Bot, y: Bot, f: number) => (x.listeners.get(y.client.sessionId!)?.magnitude(f) ?? 0) > 0.05;
   await eventually(() => hears(a, b, 900), 15_000, "A hears B");
   const closed = new Promise<string>((r) => a.client.once("peerClosed", (_id, reason) => r(reason)));
-  b.client.sendPosition(100, 0, 0);
+  void walkX((x, y, z) => b.client.sendPosition(x, y, z), 4, 30);
   expect(await closed).toBe("out_of_range");
   await eventually(
     () => a.liveConnections().length === 0 && b.liveConnections().length === 0,
     5_000,
     "no peer connection left",
   );
-  b.client.sendPosition(3, 0, 0);
+  await walkX((x, y, z) => b.client.sendPosition(x, y, z), 30, 3);
   await eventually(() => hears(a, b, 900) && hears(b, a, 500), 15_000, "audio after re-pairing");
 });
 

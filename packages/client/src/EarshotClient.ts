@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   ZONE_ROOM,
   messageSeq,
+  parseJoinRefusal,
   parseServerMessage,
 } from "@earshot/protocol";
 import type {
@@ -83,7 +84,33 @@ export type EarshotClientEvents = {
   peerClosed: [peerId: string, reason: PeerEndReason];
   /** Microphone denied or missing: voice continues listen-only. */
   micError: [error: EarshotError];
+  /**
+   * Where the server placed you, after every join (first join, zone change, and a re-join into
+   * a new seat): move your avatar there. Not fired where the zone lets clients choose their
+   * spawn (`limits.allowClientSpawn`): there your first position is your spawn.
+   */
+  spawned: [position: ServerMessages["room_joined"]["spawn"]];
+  /** The server cut a move short (faster than `limits.maxSpeedMS`): you are here; snap your avatar. */
+  positionCorrected: [position: ServerMessages["position_corrected"]];
+  /** Who can hear you changed (voice links are symmetric: the peers you hear). */
+  hearersChanged: [peerIds: readonly string[]];
 };
+
+/** Join refusals that waiting does not fix. */
+const PERMANENT_REFUSALS = new Set<string>([
+  ErrorCode.Banned,
+  ErrorCode.Unauthorized,
+  ErrorCode.UnknownZone,
+  ErrorCode.ProtocolMismatch,
+  ErrorCode.InvalidMessage,
+]);
+
+/** A refused join as an {@link EarshotError} with its code (and `retryAfterMs`), when the server said one. */
+function joinError(cause: unknown): unknown {
+  const message = (cause as { message?: unknown } | null)?.message;
+  const refusal = typeof message === "string" ? parseJoinRefusal(message) : undefined;
+  return refusal ? new EarshotError(refusal.code, message as string, { cause, retryAfterMs: refusal.retryAfterMs }) : cause;
+}
 
 let nextRef = 0;
 
@@ -112,8 +139,9 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private micStream?: MediaStream;
   private micMuted = false;
   private inVoice = false;
-  /** The last position sent, restored after a fresh join into a new seat. */
+  /** The last position sent (or set by the server), restored after a fresh join where clients may spawn. */
   private position?: ClientMessages["position"];
+  private hearerIds: readonly string[] = [];
   private closing = false;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private roomJoinedWaiter?: (info: ServerMessages["room_joined"]) => void;
@@ -138,6 +166,16 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     return this.state;
   }
 
+  /** Peers that can hear you now: your voice links, as the server's last `cull_update` said. */
+  get hearers(): readonly string[] {
+    return this.hearerIds;
+  }
+
+  /** The position the server has for you, as far as this client knows. */
+  get lastPosition(): ClientMessages["position"] | undefined {
+    return this.position;
+  }
+
   /** The id of the newest chat message seen, for catch-up. */
   get lastMessageId(): string | undefined {
     return this.messages.at(-1)?.messageId;
@@ -150,6 +188,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.messages.length = 0;
     this.seen.clear();
     this.position = undefined;
+    this.hearerIds = [];
     return this.connect(undefined);
   }
 
@@ -282,13 +321,17 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   private async connect(lastMessageId: string | undefined): Promise<ServerMessages["room_joined"]> {
     this.setState("connecting");
-    const room = await this.sdk.joinOrCreate(ZONE_ROOM, {
-      zoneId: this.zoneId,
-      userInfo: { name: this.options.user.name, avatar: this.options.user.avatar },
-      protocolVersion: PROTOCOL_VERSION,
-      ...(lastMessageId && { lastMessageId }),
-      ...(this.options.token && { token: this.options.token }),
-    });
+    const room = await this.sdk
+      .joinOrCreate(ZONE_ROOM, {
+        zoneId: this.zoneId,
+        userInfo: { name: this.options.user.name, avatar: this.options.user.avatar },
+        protocolVersion: PROTOCOL_VERSION,
+        ...(lastMessageId && { lastMessageId }),
+        ...(this.options.token && { token: this.options.token }),
+      })
+      .catch((cause: unknown) => {
+        throw joinError(cause);
+      });
     this.room = room;
     this.sessionId = room.sessionId;
     // Reconnect into the same seat even right after joining: it keeps our session, so voice
@@ -324,21 +367,27 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.iceServers = info.iceServers;
     this.limits = info.limits;
     this.setState("connected");
-    // A fresh seat starts at the origin, out of voice, mic on: restore what we had.
-    if (this.position) this.send("position", this.position);
+    // A fresh seat starts at a spawn point, out of voice, mic on: restore what the server lets us.
+    if (info.limits.allowClientSpawn && this.position) this.send("position", this.position);
+    else {
+      this.position = { x: info.spawn.x, y: info.spawn.y, z: info.spawn.z, rotY: info.spawn.rotY };
+      this.emit("spawned", info.spawn);
+    }
     if (this.inVoice) this.send("join_voice_zone", { zoneId: info.zoneId });
     if (this.micMuted) this.send("voice_state", { muted: true, speaking: false });
     return info;
   }
 
-  private retry(attempt: number): void {
+  private retry(attempt: number, minDelayMs = 0): void {
     const delay = (this.options.reconnect ?? DEFAULT_RECONNECT_POLICY).nextDelayMs(attempt);
     if (delay === undefined || this.closing) return this.setState("closed");
     this.retryTimer = setTimeout(() => {
-      this.connect(this.lastMessageId).catch((e: { code?: number }) =>
-        e.code === BANNED_CLOSE_CODE ? this.setState("closed") : this.retry(attempt + 1),
-      );
-    }, delay);
+      this.connect(this.lastMessageId).catch((e: { code?: number | string; retryAfterMs?: number }) => {
+        if (e.code === BANNED_CLOSE_CODE || (typeof e.code === "string" && PERMANENT_REFUSALS.has(e.code)))
+          return this.setState("closed");
+        this.retry(attempt + 1, e.retryAfterMs);
+      });
+    }, Math.max(delay, minDelayMs));
   }
 
   private async leaveRoom(): Promise<void> {
@@ -372,9 +421,16 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       case "chat":
         this.addMessages([m], true);
         return;
-      case "reconnected":
+      case "reconnected": {
         this.emit("recovered", this.addMessages(m.missedMessages, true));
+        // A page: ask for the next one from its last message (free of the reconnect limit).
+        const last = m.missedMessages.at(-1)?.messageId;
+        if (m.more && last) this.send("reconnect", { lastMessageId: last });
         return;
+      }
+      case "position_corrected":
+        this.position = { ...this.position, x: m.x, y: m.y, z: m.z };
+        return this.emit("positionCorrected", m);
       case "message_ack": {
         const p = m.clientMessageId ? this.pending.get(m.clientMessageId) : undefined;
         if (!p) return;
@@ -417,8 +473,14 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
         return this.emit("userJoined", m);
       case "user_left":
         return this.emit("userLeft", m);
-      case "cull_update":
-        return this.emit("cullUpdate", m);
+      case "cull_update": {
+        const hearers = m.audiblePeers.map((p) => p.peerId).sort();
+        const changed = hearers.length !== this.hearerIds.length || hearers.some((id, i) => id !== this.hearerIds[i]);
+        this.hearerIds = hearers;
+        this.emit("cullUpdate", m);
+        if (changed) this.emit("hearersChanged", hearers);
+        return;
+      }
       case "peer_voice_state":
         return this.emit("peerVoiceState", m);
       default:

@@ -49,14 +49,20 @@ export const MAX_SIGNALS_PER_S = 200;
 export const TYPING_TIMEOUT_MS = 5_000;
 /** Messages sent in `room_joined.history`. */
 export const HISTORY_LIMIT = 50;
-/** At most this many messages are returned by one `reconnect`. */
-export const MAX_MISSED_MESSAGES = 1_000;
+/** At most this many messages are returned by one `reconnected` page (`more: true` when there are more). */
+export const MAX_MISSED_MESSAGES = 200;
+/** `reconnect` requests per session: this many as a burst... */
+export const RECONNECT_RATE_COUNT = 2;
+/** ...refilling one every this many ms. Asking for the next page of a `more: true` answer is free. */
+export const RECONNECT_RATE_PER_MS = 2_000;
 /** An offer not answered within this time gets `peer_unavailable {reason:"timeout"}`. */
 export const OFFER_TIMEOUT_MS = 10_000;
 /** A decoded client message larger than this (JSON bytes) gets `too_large`. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** WebSocket close code of a session ended by a ban; a join refused for a ban carries it too. */
 export const BANNED_CLOSE_CODE = 4403;
+/** WebSocket close code of a client whose unsent buffer passed `MAX_SEND_BUFFER_BYTES` (it may join again). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4408;
 /** Seconds a dropped client may take to reconnect into its seat. */
 export const RECONNECT_WINDOW_S = 20;
 
@@ -77,3 +83,29 @@ export const AUDIO_CONSTRAINTS = {
 
 /** Opus target: max average bitrate in bits per second. */
 export const OPUS_MAX_AVERAGE_BITRATE = 24_000;
+
+// ---- authority and abuse limits (README, "Security") -------------------------------------
+
+/** Fastest a user may move, metres per second; a farther position claim is clamped. */
+export const MAX_SPEED_M_S = 10;
+/**
+ * Movement budget a user may save up, seconds of `MAX_SPEED_M_S` (so a stalled client can
+ * catch up a little, but nobody saves up a teleport by standing still).
+ */
+export const MOVE_BURST_S = 1;
+/** Extra metres allowed on top of the budget, for clock and network jitter. */
+export const MOVE_SLACK_M = 1;
+/** A client whose unsent WebSocket buffer passes this is dropped (`SLOW_CONSUMER_CLOSE_CODE`). */
+export const MAX_SEND_BUFFER_BYTES = 1024 * 1024;
+/** Concurrent connections from one IP address. */
+export const MAX_CONNECTIONS_PER_IP = 20;
+/** Joins per second from one IP address (sustained)... */
+export const JOINS_PER_IP_PER_S = 5;
+/** ...with this burst. */
+export const JOIN_BURST_PER_IP = 20;
+/** Live zone instances per process. */
+export const MAX_ZONES = 100;
+/** Failed admin logins per IP in a minute before `/admin` answers 429 (the wait doubles each time). */
+export const ADMIN_LOGIN_FAILURES_PER_MIN = 10;
+/** Names guests may not take (compared by confusable skeleton, case-insensitive). */
+export const RESERVED_NAMES: readonly string[] = ["admin", "moderator", "system", "earshot"];

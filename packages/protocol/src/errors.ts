@@ -8,6 +8,14 @@ export const ErrorCode = {
   Unauthorized: "unauthorized",
   ProtocolMismatch: "protocol_mismatch",
   Banned: "banned",
+  /** The zone is not one of the server's zones (`ZONES`). */
+  UnknownZone: "unknown_zone",
+  /** A message names another zone than the one the client is in. */
+  WrongZone: "wrong_zone",
+  /** The server cannot take more (zones, connections); retry after `retryAfterMs`. */
+  ServerFull: "server_full",
+  /** Something failed on the server's side. */
+  Internal: "internal",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -31,4 +39,19 @@ export class EarshotError extends Error {
   }
   /** For `rate_limited`: how long to wait before trying again. */
   readonly retryAfterMs: number | undefined;
+}
+
+/**
+ * A refused join travels as a Colyseus error message: `"<code>: <text>"`, with `" (retry in N
+ * ms)"` when waiting helps. {@link joinRefusal} writes it, {@link parseJoinRefusal} reads it.
+ */
+export function joinRefusal(code: ErrorCode, text: string, retryAfterMs?: number): string {
+  return `${code}: ${text}${retryAfterMs === undefined ? "" : ` (retry in ${Math.ceil(retryAfterMs)} ms)`}`;
+}
+
+/** The code and wait of a refused join's message; undefined when it is not one of ours. */
+export function parseJoinRefusal(message: string): { code: ErrorCode; retryAfterMs?: number } | undefined {
+  const m = /^([a-z_]+): [\s\S]*?(?: \(retry in (\d+) ms\))?$/.exec(message);
+  if (!m || !isErrorCode(m[1])) return undefined;
+  return m[2] === undefined ? { code: m[1] } : { code: m[1], retryAfterMs: Number(m[2]) };
 }

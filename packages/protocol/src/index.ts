@@ -29,10 +29,23 @@ export {
   DEFAULT_ICE_SERVERS,
   AUDIO_CONSTRAINTS,
   OPUS_MAX_AVERAGE_BITRATE,
+  RECONNECT_RATE_COUNT,
+  RECONNECT_RATE_PER_MS,
+  SLOW_CONSUMER_CLOSE_CODE,
+  MAX_SPEED_M_S,
+  MOVE_BURST_S,
+  MOVE_SLACK_M,
+  MAX_SEND_BUFFER_BYTES,
+  MAX_CONNECTIONS_PER_IP,
+  JOINS_PER_IP_PER_S,
+  JOIN_BURST_PER_IP,
+  MAX_ZONES,
+  ADMIN_LOGIN_FAILURES_PER_MIN,
+  RESERVED_NAMES,
 } from "./constants.js";
 export { volumeAt, pannerFor } from "./volume.js";
 export type { VolumeCurve } from "./volume.js";
-export { ErrorCode, EarshotError, isErrorCode } from "./errors.js";
+export { ErrorCode, EarshotError, isErrorCode, joinRefusal, parseJoinRefusal } from "./errors.js";
 export {
   clientMessages,
   serverMessages,

@@ -96,6 +96,10 @@ export const limitsSchema = z.object({
   hysteresis: z.number(),
   viewRadius: z.number(),
   maxPeers: z.number(),
+  /** Fastest a user may move, m/s; farther claims get `position_corrected`. */
+  maxSpeedMS: z.number(),
+  /** True when the zone takes a client's first position after joining as its spawn. */
+  allowClientSpawn: z.boolean(),
 });
 export type Limits = z.infer<typeof limitsSchema>;
 
@@ -122,6 +126,8 @@ export const serverMessages = {
     history: z.array(chatMessageSchema),
     iceServers: z.array(iceServerSchema),
     limits: limitsSchema,
+    /** Where the server placed you; move your avatar here (unless `limits.allowClientSpawn`). */
+    spawn: z.object({ x: z.number(), y: z.number(), z: z.number(), rotY: z.number() }),
   }),
   user_joined: z.object({ user: userSummarySchema }),
   user_left: z.object({ userId: z.string(), sessionId: z.string() }),
@@ -154,7 +160,10 @@ export const serverMessages = {
     speaking: z.boolean(),
     audioLevel: z.number(),
   }),
-  reconnected: z.object({ missedMessages: z.array(chatMessageSchema) }),
+  /** A page of missed messages; with `more: true`, ask again from the last one for the rest. */
+  reconnected: z.object({ missedMessages: z.array(chatMessageSchema), more: z.boolean().optional() }),
+  /** Your position claim moved faster than allowed: you are here instead; snap your avatar. */
+  position_corrected: z.object({ x: z.number(), y: z.number(), z: z.number() }),
   room_left: z.object({ roomId: z.string() }),
   error: z.object({
     code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { basicAuth, matchMaker } from "@colyseus/core";
@@ -10,6 +10,7 @@ import type { Metrics } from "../rooms/services.js";
 import { moderationRoutes } from "./moderation.js";
 import type { Moderation } from "./moderation.js";
 import { presenceKey } from "../rooms/ZoneRoom.js";
+import { LoginBackoff } from "../guard/loginBackoff.js";
 
 export interface HttpDeps {
   adminPassword: string;
@@ -17,18 +18,35 @@ export interface HttpDeps {
   presence: Presence;
   moderation: Moderation;
   staticDir?: string;
+  /** Failed logins per IP in a minute before 429 (doubling waits). */
+  adminLoginFailuresPerMin: number;
+  now: () => number;
 }
+
+const digest = (b: Buffer) => createHash("sha256").update(b).digest();
 
 /**
  * Basic auth with a `WWW-Authenticate` challenge, so a browser shows its login prompt (the
- * monitor's own check answers 401 without one). Constant-time comparison.
+ * monitor's own check answers 401 without one). Digests are compared in constant time, so
+ * neither the password nor its length leaks; failures back off per IP (429, `Retry-After`).
  */
-function requirePassword(password: string): express.RequestHandler {
-  const expected = Buffer.from(`admin:${password}`);
+function requirePassword(password: string, backoff: LoginBackoff, now: () => number): express.RequestHandler {
+  const expected = digest(Buffer.from(`admin:${password}`));
   return (req, res, next) => {
+    const ip = String(req.headers["x-real-ip"] ?? req.socket.remoteAddress ?? "unknown");
+    const wait = backoff.retryAfterMs(ip, now());
+    if (wait !== undefined) {
+      res.set("Retry-After", String(Math.ceil(wait / 1000))).status(429).send("Too many failed logins, try later");
+      return;
+    }
     const header = req.headers.authorization ?? "";
     const given = header.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64") : Buffer.alloc(0);
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+    if (timingSafeEqual(digest(given), expected)) {
+      backoff.succeeded(ip);
+      return next();
+    }
+    // A request without credentials is a browser asking for the prompt, not a guess.
+    if (header) backoff.failed(ip, now());
     res.set("WWW-Authenticate", 'Basic realm="Earshot admin"').status(401).send("Authentication required");
   };
 }
@@ -75,11 +93,13 @@ export function mountHttp(app: express.Application, deps: HttpDeps): void {
     lines.push("# TYPE earshot_tick_max_ms gauge", `earshot_tick_max_ms ${deps.metrics.tickMaxMs.toFixed(3)}`);
     res.type("text/plain; version=0.0.4").send(lines.join("\n") + "\n");
   });
+  const backoff = new LoginBackoff({ maxFailures: deps.adminLoginFailuresPerMin });
+  const password = requirePassword(deps.adminPassword, backoff, deps.now);
   // Before the monitor, which answers every path under /admin.
-  app.use("/admin/api", requirePassword(deps.adminPassword), moderationRoutes(deps.moderation));
+  app.use("/admin/api", password, moderationRoutes(deps.moderation));
   app.use(
     "/admin",
-    requirePassword(deps.adminPassword),
+    password,
     monitor({ use: [basicAuth({ users: { admin: deps.adminPassword } })] }) as express.RequestHandler,
   );
   const dir = deps.staticDir;

@@ -1,12 +1,13 @@
 import { MAX_CHAT_CHARS, MAX_MISSED_MESSAGES } from "@earshot/protocol";
 import type { ChatMessage } from "@earshot/protocol";
 import type { ChatStore } from "../storage/ChatStore.js";
+import { cleanText } from "./text.js";
 
-/** Trims chat content and checks its length: 1..MAX_CHAT_CHARS characters. */
+/** Cleans chat content ({@link cleanText}) and checks its length: 1..MAX_CHAT_CHARS characters. */
 export function checkChatContent(
   raw: string,
 ): { ok: true; content: string } | { ok: false; code: "invalid_message" | "too_large"; reason: string } {
-  const content = raw.trim();
+  const content = cleanText(raw);
   if (content.length === 0) return { ok: false, code: "invalid_message", reason: "chat: content is empty" };
   const chars = [...content].length;
   if (chars > MAX_CHAT_CHARS) {
@@ -38,9 +39,14 @@ export class ZoneChat {
     return this.serial(() => this.store.recent(this.zoneId, limit));
   }
 
-  /** Everything after `lastMessageId`, oldest first. */
-  missedSince(lastMessageId: string | null | undefined): Promise<ChatMessage[]> {
-    return this.serial(() => this.store.after(this.zoneId, lastMessageId, MAX_MISSED_MESSAGES));
+  /**
+   * One page of what came after `lastMessageId`, oldest first: at most `MAX_MISSED_MESSAGES`,
+   * with `more` when the page is full and there may be more.
+   */
+  async missedSince(lastMessageId: string | null | undefined): Promise<{ messages: ChatMessage[]; more: boolean }> {
+    const page = await this.serial(() => this.store.after(this.zoneId, lastMessageId, MAX_MISSED_MESSAGES + 1));
+    const more = page.length > MAX_MISSED_MESSAGES;
+    return { messages: more ? page.slice(0, MAX_MISSED_MESSAGES) : page, more };
   }
 
   /** Resolves when every queued store call has finished. */

@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { MAX_NAME_CHARS } from "@earshot/protocol";
+import { cleanText } from "./text.js";
 
-// Control and format characters (C0/C1, bidi overrides, zero-width) never reach other users.
-const UNPRINTABLE = /[\p{Cc}\p{Cf}]/gu;
-
-/** Trims, removes control characters and cuts to {@link MAX_NAME_CHARS}; empty becomes "Guest". */
+/** {@link cleanText}, one line, cut to {@link MAX_NAME_CHARS}; empty becomes "Guest". */
 export function sanitizeName(raw: unknown): string {
-  const clean = (typeof raw === "string" ? raw : "").replace(UNPRINTABLE, "").trim();
+  const clean = cleanText(typeof raw === "string" ? raw : "").replace(/\s+/g, " ");
   const cut = [...clean].slice(0, MAX_NAME_CHARS).join("").trim();
   return cut || "Guest";
 }

@@ -11,10 +11,15 @@ import {
   MAX_POSITIONS_PER_S,
   MAX_VOICE_STATES_PER_S,
   MAX_SIGNALS_PER_S,
+  MAX_NAME_CHARS,
   BANNED_CLOSE_CODE,
   PROTOCOL_VERSION,
+  RECONNECT_RATE_COUNT,
+  RECONNECT_RATE_PER_MS,
+  SLOW_CONSUMER_CLOSE_CODE,
   TYPING_TIMEOUT_MS,
   joinOptionsSchema,
+  joinRefusal,
   parseClientMessage,
 } from "@earshot/protocol";
 import type { ClientMessage, ClientMessages, IceServer, Limits, RosterEntry, ServerMessages } from "@earshot/protocol";
@@ -23,6 +28,9 @@ import type { TickResult } from "../culling/types.js";
 import { ratePer, TokenBucket } from "../chat/rateLimit.js";
 import { ZoneChat, checkChatContent } from "../chat/ZoneChat.js";
 import { guestId, sanitizeAvatar, sanitizeName } from "../chat/identity.js";
+import { distinctName, isReservedName, nameKey } from "../chat/text.js";
+import { MoveLimiter } from "../authority/movement.js";
+import { pickSpawn } from "../authority/spawn.js";
 import { PendingOffers } from "../signaling/offers.js";
 import { turnCredentials } from "../signaling/turn.js";
 import { KICK_CHANNEL } from "../admin/moderation.js";
@@ -42,8 +50,23 @@ interface Session {
   position: TokenBucket;
   voiceState: TokenBucket;
   signals: TokenBucket;
+  reconnect: TokenBucket;
+  /** Where the server has the user, and how far they may move next. */
+  move: MoveLimiter;
+  /** The zone allows a client-chosen spawn and none came yet: the next position is it. */
+  awaitingClientSpawn: boolean;
+  /** Last id of a `reconnected` page sent with `more: true`: asking from it is free. */
+  pageCursor?: string;
+  /** Dropped for not reading (`SLOW_CONSUMER_CLOSE_CODE`): no seat is held. */
+  slow?: boolean;
   typingTimer?: { clear(): void };
 }
+
+/** The send buffers of clients are checked every this many ticks. */
+const SEND_BUFFER_CHECK_TICKS = 5;
+
+/** A refused join, as the SDK reports it: Colyseus' numeric code plus our coded message. */
+const refusal = (status: number, ...args: Parameters<typeof joinRefusal>) => new ServerError(status, joinRefusal(...args));
 
 /** Heading changes smaller than this (about 3°) are not replicated. */
 const ROT_QUANTUM_RAD = 0.05;
@@ -65,6 +88,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   private engine!: ProximityEngine;
   private offers!: PendingOffers;
   private readonly sessions = new Map<string, Session>();
+  /** This instance counts towards `liveZones` (undone once in onDispose). */
+  private counted = false;
+  private ticks = 0;
   private onRemoteChat?: (payload: unknown) => void;
   private onKick?: (userId: unknown) => void;
   /** Seats held for dropped sessions, by session id: a ban takes them back. */
@@ -72,7 +98,16 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
 
   override onCreate(options: { zoneId?: unknown }): void {
     const s = this.services.settings;
-    this.zoneId = joinOptionsSchema.shape.zoneId.parse(options.zoneId);
+    const access = this.services.access;
+    const zoneId = joinOptionsSchema.shape.zoneId.safeParse(options.zoneId);
+    if (!zoneId.success) throw refusal(4400, ErrorCode.InvalidMessage, "zoneId must match ^[a-z0-9_-]{1,32}$");
+    if (access.zones && !access.zones.includes(zoneId.data))
+      throw refusal(4404, ErrorCode.UnknownZone, `no zone "${zoneId.data}" here (zones: ${access.zones.join(", ")})`);
+    if (this.services.liveZones.count >= access.maxZones)
+      throw refusal(4503, ErrorCode.ServerFull, `this server holds its maximum of ${access.maxZones} zones`, 5_000);
+    this.services.liveZones.count++;
+    this.counted = true;
+    this.zoneId = zoneId.data;
     this.maxClients = s.maxClients;
     // Colyseus drops a client above this (4002); our own per-type limits answer long before
     // with rate_limited, so it is only a backstop (signaling bursts reach 400 by themselves).
@@ -99,51 +134,82 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     void this.presence.subscribe(KICK_CHANNEL, this.onKick);
   }
 
-  override async onAuth(_client: Client, options: unknown, _context: AuthContext): Promise<AuthData> {
+  override async onAuth(_client: Client, options: unknown, context: AuthContext): Promise<AuthData> {
     const parsed = joinOptionsSchema.safeParse(options);
     const version = (options as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) {
-      throw new ServerError(
+      throw refusal(
         4400,
-        `${ErrorCode.ProtocolMismatch}: server speaks protocol ${PROTOCOL_VERSION}, client ${String(version)}`,
+        ErrorCode.ProtocolMismatch,
+        `server speaks protocol ${PROTOCOL_VERSION}, client ${String(version)}`,
       );
     }
-    if (!parsed.success) throw new ServerError(4400, `${ErrorCode.InvalidMessage}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw refusal(4400, ErrorCode.InvalidMessage, parsed.error.issues[0]?.message ?? "invalid");
+    const ip = context.ip ?? "unknown";
+    const limits = this.services.ipLimits;
+    if (!limits.mayConnect(ip)) {
+      this.services.metrics.inc("earshot_refused_joins_total");
+      throw refusal(
+        4429,
+        ErrorCode.RateLimited,
+        `too many connections from your address (at most ${this.services.access.maxConnectionsPerIp})`,
+        5_000,
+      );
+    }
+    const take = limits.join(ip, this.services.now());
+    if (!take.ok) {
+      this.services.metrics.inc("earshot_refused_joins_total");
+      throw refusal(4429, ErrorCode.RateLimited, "too many joins from your address", take.retryAfterMs);
+    }
     const { userInfo, token, lastMessageId } = parsed.data;
     // The one place identity is decided: a token subject, or a server-made guest id.
     let identity: { id: string; name?: string } | undefined;
     try {
       identity = await this.services.authenticate?.(token);
     } catch (cause) {
-      throw new ServerError(4401, `${ErrorCode.Unauthorized}: ${(cause as Error).message}`);
+      throw refusal(4401, ErrorCode.Unauthorized, (cause as Error).message);
     }
+    if (!identity && !this.services.access.guestAccess)
+      throw refusal(4401, ErrorCode.Unauthorized, "this server needs a valid token to join");
     const id = identity?.id ?? guestId();
     if (await this.services.moderation.isBanned(id))
-      throw new ServerError(BANNED_CLOSE_CODE, `${ErrorCode.Banned}: this user is banned`);
-    return {
-      id,
-      name: sanitizeName(identity?.name ?? userInfo?.name),
-      avatar: sanitizeAvatar(userInfo?.avatar),
-      lastMessageId,
-    };
+      throw refusal(BANNED_CLOSE_CODE, ErrorCode.Banned, "this user is banned");
+    const name = sanitizeName(identity?.name ?? userInfo?.name);
+    if (!identity && isReservedName(name, this.services.settings.reservedNames))
+      throw refusal(4400, ErrorCode.InvalidMessage, `the name "${name}" is reserved, choose another`);
+    return { id, name, avatar: sanitizeAvatar(userInfo?.avatar), lastMessageId };
   }
 
   override async onJoin(client: Client, _options: unknown, auth: AuthData): Promise<void> {
+    const s = this.services.settings;
+    const taken = await this.namesTaken(auth.id);
     const now = this.services.now();
     const user = new User();
     user.id = auth.id;
-    user.name = auth.name;
+    user.name = distinctName(auth.name, this.namesHere(auth.id, taken), MAX_NAME_CHARS);
     user.avatar = auth.avatar;
+    // The server places newcomers: whoever chose their own spot could stand beside anyone.
+    const occupied: { x: number; y: number; z: number }[] = [];
+    this.state.users.forEach((u) => occupied.push(u));
+    const spawn = pickSpawn(s.spawnPoints[this.zoneId] ?? s.spawnPoints["*"] ?? [], occupied);
+    user.x = spawn.x;
+    user.y = spawn.y;
+    user.z = spawn.z;
+    user.rotY = spawn.rotY;
     this.state.users.set(client.sessionId, user);
     client.view = new StateView();
     client.view.add(user);
-    this.sessions.set(client.sessionId, {
+    const session: Session = {
       chat: ratePer(CHAT_RATE_COUNT, CHAT_RATE_WINDOW_MS, now),
       // A second's worth of burst: clients' timers bunch up when their tab or process stalls.
       position: new TokenBucket(MAX_POSITIONS_PER_S, 1000 / MAX_POSITIONS_PER_S, now),
       voiceState: new TokenBucket(MAX_VOICE_STATES_PER_S, 1000 / MAX_VOICE_STATES_PER_S, now),
       signals: new TokenBucket(2 * MAX_SIGNALS_PER_S, 1000 / MAX_SIGNALS_PER_S, now),
-    });
+      reconnect: new TokenBucket(RECONNECT_RATE_COUNT, RECONNECT_RATE_PER_MS, now),
+      move: new MoveLimiter(s.maxSpeedMS, s.moveBurstS, s.moveSlackM, spawn, now),
+      awaitingClientSpawn: this.allowsClientSpawn(),
+    };
+    this.sessions.set(client.sessionId, session);
     client.send("connected", { clientId: client.sessionId, userId: user.id });
     const history = await this.chat.recent(HISTORY_LIMIT);
     client.send("room_joined", {
@@ -153,10 +219,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       history,
       iceServers: this.iceServersFor(user.id),
       limits: this.limits(),
+      spawn,
     } satisfies ServerMessages["room_joined"]);
-    if (auth.lastMessageId !== undefined && auth.lastMessageId !== null) {
-      client.send("reconnected", { missedMessages: await this.chat.missedSince(auth.lastMessageId) });
-    }
+    if (auth.lastMessageId !== undefined && auth.lastMessageId !== null) await this.sendMissed(client, session, auth.lastMessageId);
     this.broadcast("user_joined", { user: this.summary(client.sessionId, user) }, { except: client });
     await this.publishPresence(user);
     this.services.metrics.inc("earshot_joins_total");
@@ -166,7 +231,12 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     // A banned session gets no seat to come back to (reconnection skips onAuth), whichever
     // came first: the ban or the drop.
     const userId = this.state.users.get(client.sessionId)?.id;
-    if (code === CloseCode.SERVER_SHUTDOWN || code === CloseCode.WITH_ERROR || code === BANNED_CLOSE_CODE)
+    if (
+      code === CloseCode.SERVER_SHUTDOWN ||
+      code === CloseCode.WITH_ERROR ||
+      code === BANNED_CLOSE_CODE ||
+      this.sessions.get(client.sessionId)?.slow
+    )
       return this.onLeave(client);
     if (userId !== undefined && (await this.services.moderation.isBanned(userId))) return this.onLeave(client);
     const seat = this.allowReconnection(client, this.services.settings.reconnectWindowS);
@@ -224,6 +294,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   }
 
   override async onDispose(): Promise<void> {
+    if (this.counted) this.services.liveZones.count--;
+    this.counted = false;
     this.offers.dispose();
     if (this.onRemoteChat) this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat);
     if (this.onKick) this.presence.unsubscribe(KICK_CHANNEL, this.onKick);
@@ -273,9 +345,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       case "voice_state":
         return this.onVoiceState(client, user, session, m);
       case "reconnect":
-        return void this.chat
-          .missedSince(m.lastMessageId)
-          .then((missedMessages) => client.send("reconnected", { missedMessages }));
+        return void this.onReconnectRequest(client, session, m.lastMessageId);
       case "voice_link_failed":
         if (!this.failLink(client.sessionId, m.peerId))
           return this.fail(client, ErrorCode.NotPaired, `voice_link_failed: you are not paired with ${m.peerId}`);
@@ -347,10 +417,39 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (Math.max(Math.abs(m.x), Math.abs(m.y), Math.abs(m.z)) > bound) {
       return this.fail(client, ErrorCode.InvalidMessage, `position: outside the world bounds of ±${bound} m`);
     }
-    const take = session.position.take(this.services.now());
+    const now = this.services.now();
+    const take = session.position.take(now);
     if (!take.ok)
       return this.fail(client, ErrorCode.RateLimited, "position: too many updates", undefined, take.retryAfterMs);
-    this.place(user, m.x, m.y, m.z, m.rotY);
+    if (session.awaitingClientSpawn) {
+      session.awaitingClientSpawn = false;
+      session.move.teleport(m, now);
+      return this.place(user, m.x, m.y, m.z, m.rotY);
+    }
+    const moved = session.move.claim(m, now);
+    this.place(user, moved.x, moved.y, moved.z, m.rotY);
+    if (moved.corrected) {
+      this.services.metrics.inc("earshot_position_corrections_total");
+      this.sendTo(client.sessionId, "position_corrected", { x: moved.x, y: moved.y, z: moved.z });
+    }
+  }
+
+  /** `reconnect {lastMessageId}`: one page of missed chat; rate-limited unless it continues a page. */
+  private async onReconnectRequest(client: Client, session: Session, lastMessageId?: string | null): Promise<void> {
+    const continues = session.pageCursor !== undefined && lastMessageId === session.pageCursor;
+    if (!continues) {
+      const take = session.reconnect.take(this.services.now());
+      if (!take.ok)
+        return this.fail(client, ErrorCode.RateLimited, "reconnect: too many requests", undefined, take.retryAfterMs);
+    }
+    await this.sendMissed(client, session, lastMessageId);
+  }
+
+  private async sendMissed(client: Client, session: Session, lastMessageId?: string | null): Promise<void> {
+    const { messages, more } = await this.chat.missedSince(lastMessageId);
+    session.pageCursor = more ? messages.at(-1)?.messageId : undefined;
+    client.send("reconnected", { missedMessages: messages, ...(more && { more }) });
+    this.checkSendBuffer(client);
   }
 
   /**
@@ -370,7 +469,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (zoneId !== this.zoneId) {
       return this.fail(
         client,
-        ErrorCode.InvalidMessage,
+        ErrorCode.WrongZone,
         `join_voice_zone: you are in zone "${this.zoneId}", not "${zoneId}"`,
       );
     }
@@ -426,6 +525,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const started = performance.now();
     const result = this.engine.tick(this.state.users.entries());
     this.apply(result);
+    if (++this.ticks % SEND_BUFFER_CHECK_TICKS === 0) for (const client of this.clients) this.checkSendBuffer(client);
     const ms = performance.now() - started;
     this.services.metrics.tickMs = ms;
     this.services.metrics.tickMaxMs = Math.max(this.services.metrics.tickMaxMs, ms);
@@ -465,6 +565,52 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   }
 
   // ---- helpers --------------------------------------------------------------------------
+
+  /**
+   * Drops a client that stopped reading before its unsent buffer grows the server: over
+   * `maxSendBufferBytes` it is closed (`SLOW_CONSUMER_CLOSE_CODE`), its socket cut so the buffer
+   * is freed now, and no seat is held (it may join again).
+   */
+  private checkSendBuffer(client: Client): void {
+    const ws = client.ref as { bufferedAmount?: number; terminate?: () => void } | undefined;
+    const buffered = ws?.bufferedAmount ?? 0;
+    const session = this.sessions.get(client.sessionId);
+    if (buffered <= this.services.settings.maxSendBufferBytes || !session || session.slow) return;
+    session.slow = true;
+    this.services.metrics.inc("earshot_slow_clients_dropped_total");
+    this.services.log(
+      `[earshot] ${this.zoneId}: dropped ${client.sessionId} (${buffered} bytes unsent, limit ${this.services.settings.maxSendBufferBytes})`,
+    );
+    client.leave(SLOW_CONSUMER_CLOSE_CODE);
+    ws?.terminate?.();
+  }
+
+  private allowsClientSpawn(): boolean {
+    const allow = this.services.settings.allowClientSpawn;
+    return allow === true || (Array.isArray(allow) && allow.includes(this.zoneId));
+  }
+
+  /** Name keys in use in this zone, here and in its other instances, except `userId`'s own. */
+  private async namesTaken(userId: string): Promise<Set<string>> {
+    const taken = new Set<string>();
+    const online = (await this.presence.hgetall(presenceKey(this.zoneId))) ?? {};
+    for (const [id, raw] of Object.entries(online)) {
+      if (id === userId) continue;
+      try {
+        const name = (JSON.parse(String(raw)) as { name?: unknown }).name;
+        if (typeof name === "string") taken.add(nameKey(name));
+      } catch {
+        // Not ours to judge: an unreadable entry takes no name.
+      }
+    }
+    return taken;
+  }
+
+  /** `taken` plus the names in this instance now (they may have changed during an await). */
+  private namesHere(userId: string, taken: Set<string>): Set<string> {
+    this.state.users.forEach((u) => u.id !== userId && taken.add(nameKey(u.name)));
+    return taken;
+  }
 
   private sendTo<K extends keyof ServerMessages>(sessionId: string, type: K, payload: ServerMessages[K]): void {
     this.clients.get(sessionId)?.send(type, payload);
@@ -512,6 +658,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       hysteresis: s.hysteresis,
       viewRadius: s.viewRadius,
       maxPeers: s.maxPeers,
+      maxSpeedMS: s.maxSpeedMS,
+      allowClientSpawn: this.allowsClientSpawn(),
     };
   }
 

@@ -1,6 +1,7 @@
 import type { Moderation } from "../admin/moderation.js";
 import type { ChatStore } from "../storage/ChatStore.js";
-import type { ZoneSettings } from "../config.js";
+import type { AccessSettings, ZoneSettings } from "../config.js";
+import type { IpLimits } from "../guard/ipLimits.js";
 
 /** Who someone is, as decided on join. */
 export interface Identity {
@@ -32,4 +33,12 @@ export interface ZoneServices {
   /** Bans: a banned user's join fails with `banned`, and a ban closes their sessions. */
   moderation: Moderation;
   now: () => number;
+  /** Process-wide caps and access rules. */
+  access: AccessSettings;
+  /** Per-IP connection counts and join buckets of this process. */
+  ipLimits: IpLimits;
+  /** Live zone instances of this process (checked against `access.maxZones`). */
+  liveZones: { count: number };
+  /** Logs one line (refusals, dropped clients); rate-limited by the caller's design, never a stack. */
+  log: (line: string) => void;
 }
