@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { demoServerEnv } from "./demo-env.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "demo/dist");
@@ -32,7 +33,7 @@ if (
 const server = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "server/src/main.ts"], {
   cwd: root,
   stdio: "inherit",
-  env: { ...process.env, EARSHOT_STATIC_DIR: process.env.EARSHOT_STATIC_DIR ?? dist },
+  env: { ...demoServerEnv(), EARSHOT_STATIC_DIR: process.env.EARSHOT_STATIC_DIR ?? dist },
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
 server.on("exit", (code) => process.exit(code ?? 0));

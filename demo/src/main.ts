@@ -27,6 +27,8 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   const engine = new Engine(canvas, true, { preserveDrawingBuffer: true });
   window.addEventListener("resize", () => engine.resize());
   const world = await createWorld(engine, canvas);
+  // Deep links choose the spot: the demo's server allows client spawns for that (scripts/demo-env.mjs);
+  // a server that does not moves the player to its spawn (moveLocalAvatar below).
   const spawn = at ?? [ZONES[zone].spawn.x, ZONES[zone].spawn.z];
   world.teleport(spawn[0], spawn[1]);
   zone = zoneAt(spawn[0]);
@@ -39,6 +41,8 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     user: { name, avatar },
     avatarFor: ({ peerId }) => avatars.get(peerId)?.body,
     localAvatar: world.camera,
+    // The Havok character controller owns the player's position: move it, not the camera.
+    moveLocalAvatar: (p) => world.teleport(p.x, p.z),
   });
   const client = earshot.client;
   $("zone-name").textContent = `in ${ZONES[zone].label}`;
@@ -132,6 +136,8 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   setInterval(() => void refreshZones(), 3_000);
 
   // ---- people -------------------------------------------------------------------------
+  // Who can hear me now: the server's voice links are symmetric, so these are my listeners.
+  const hearsMe = (sid: string) => client.hearers.includes(sid);
   const rows = new Map<string, { li: HTMLElement; meta: HTMLElement }>();
   function renderPeople(): void {
     const list = $("people");
@@ -174,10 +180,11 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       row.meta.replaceChildren(
         dot,
         document.createTextNode(
-          `${u.status} · ${u.micMuted ? "mic off" : "mic on"} · ${distance}${speaking.has(sid) ? " · speaking" : ""}`,
+          `${u.status} · ${u.micMuted ? "mic off" : "mic on"} · ${distance}${speaking.has(sid) ? " · speaking" : ""}${hearsMe(sid) ? " · hears you" : ""}`,
         ),
       );
       row.li.classList.toggle("speaking", speaking.has(sid));
+      row.li.classList.toggle("hears-you", hearsMe(sid));
     });
     for (const [sid, row] of rows) {
       if (!present.has(sid)) {

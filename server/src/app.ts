@@ -85,6 +85,7 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     ipLimits,
     // Joins over the cap are refused with a code in onAuth; this only stops raw socket floods.
     maxSocketsPerIp: 2 * access.maxConnectionsPerIp,
+    now: Date.now,
   };
   const transport = new WebSocketTransport({
     maxPayload: TRANSPORT_MAX_PAYLOAD_BYTES,

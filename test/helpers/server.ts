@@ -20,7 +20,7 @@ export function tempDb(): string {
  */
 export async function bootServer(
   zone: ZoneSettings = {},
-  opts: StartOptions & { env?: Record<string, string> } = {},
+  opts: StartOptions & { env?: Record<string, string>; host?: string } = {},
 ): Promise<EarshotServer & { url: string }> {
   const config = loadConfig({
     PORT: "1",
@@ -32,7 +32,8 @@ export async function bootServer(
     ...opts.env,
   });
   config.port = 0;
-  config.host = "127.0.0.1";
+  // "0.0.0.0" lets tests come from several loopback addresses (127.0.0.2, ...), as different IPs.
+  config.host = opts.host ?? "127.0.0.1";
   config.zone = { ...config.zone, iceServers: [], allowClientSpawn: true, ...zone };
   const server = await startEarshot(config, { log: () => {}, ...opts });
   return Object.assign(server, { url: `http://127.0.0.1:${server.port}` });
@@ -97,7 +98,16 @@ export async function join(
   name: string,
   extra: Record<string, unknown> = {},
 ): Promise<Joined> {
-  const client = new Client(url);
+  return joinVia(new Client(url), zoneId, name, extra);
+}
+
+/** {@link join} with a given SDK client. */
+export async function joinVia(
+  client: Client,
+  zoneId: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<Joined> {
   const room = await client.joinOrCreate(ZONE_ROOM, {
     zoneId,
     userInfo: { name },

@@ -46,9 +46,19 @@ export interface EarshotOptions {
   positionDeadband?: { metres?: number; radians?: number };
   /** Your own AudioContext (stream and analyser nodes need the engine's context). */
   audioContext?: AudioContext;
+  /**
+   * Moves your avatar where the server put you: its spawn after a join (unless the zone lets
+   * clients spawn) and a `position_corrected` after a move faster than the server allows.
+   * Default: sets `localAvatar.position` (or the active camera's). Set it when something else
+   * owns the position, such as a physics character controller.
+   */
+  moveLocalAvatar?: (position: Vector3, reason: TeleportReason) => void;
   /** Extra EarshotClient options (token, iceServers, reconnect policy, getUserMedia, createPeer). */
   client?: Partial<Omit<EarshotClientOptions, "serverUrl" | "user">>;
 }
+
+/** Why the server moved you: `spawn` after a join, `corrected` after a too-fast move. */
+export type TeleportReason = "spawn" | "corrected";
 
 /** One remote voice. */
 interface Voice {
@@ -87,6 +97,13 @@ export class Earshot {
   readonly onVoiceAddedObservable = new Observable<string>();
   /** Fires when a remote voice is gone (link closed), after its sound is disposed. */
   readonly onVoiceRemovedObservable = new Observable<string>();
+  /** Fires after the server moved your avatar (see {@link EarshotOptions.moveLocalAvatar}). */
+  readonly onLocalAvatarMovedObservable = new Observable<{ position: Vector3; reason: TeleportReason }>();
+  /**
+   * Fires when who can hear you changes: the peer ids of your voice links (links are
+   * symmetric). Also after an automatic re-join. `client.hearers` holds the current list.
+   */
+  readonly onHearersChangedObservable = new Observable<readonly string[]>();
 
   private readonly voices = new Map<string, Voice>();
   private readonly roster = new Map<string, RosterEntry | ServerMessages["user_joined"]["user"]>();
@@ -205,6 +222,8 @@ export class Earshot {
       this.onAudioBlockedObservable,
       this.onVoiceAddedObservable,
       this.onVoiceRemovedObservable,
+      this.onLocalAvatarMovedObservable,
+      this.onHearersChangedObservable,
     ]) {
       obs.clear();
     }
@@ -224,6 +243,9 @@ export class Earshot {
       c.on("peerStream", (peerId, stream) => void this.addVoice(peerId, stream)),
       c.on("peerClosed", (peerId) => this.removeVoice(peerId)),
       c.on("peerVoiceState", (s) => this.onPeerVoiceStateObservable.notifyObservers(s)),
+      c.on("hearersChanged", (ids) => this.onHearersChangedObservable.notifyObservers(ids)),
+      c.on("spawned", (p) => this.moveLocal(p, "spawn")),
+      c.on("positionCorrected", (p) => this.moveLocal(p, "corrected")),
     );
     const joined = await c.join(this.options.zoneId);
     for (const u of joined.users) this.roster.set(u.sessionId, u);
@@ -270,6 +292,18 @@ export class Earshot {
       }
     }
     if (now - this.lastSent.at >= POSITION_INTERVAL_MS) this.publishPosition(now);
+  }
+
+  private moveLocal(p: { x: number; y: number; z: number }, reason: TeleportReason): void {
+    const position = new Vector3(p.x, p.y, p.z);
+    if (this.options.moveLocalAvatar) this.options.moveLocalAvatar(position, reason);
+    else {
+      const node = this.options.localAvatar ?? this.scene.activeCamera;
+      node?.position.copyFrom(position);
+    }
+    // The server knows this spot already: nothing to publish until we move on from it.
+    this.lastSent = { ...this.lastSent, x: p.x, y: p.y, z: p.z };
+    this.onLocalAvatarMovedObservable.notifyObservers({ position, reason });
   }
 
   private publishPosition(now: number): void {

@@ -1,5 +1,5 @@
 export { Earshot, createEarshot } from "./Earshot.js";
-export type { EarshotOptions, PeerInfo } from "./Earshot.js";
+export type { EarshotOptions, PeerInfo, TeleportReason } from "./Earshot.js";
 export { VoiceBehavior } from "./VoiceBehavior.js";
 export { SpeakingDetector, DEFAULT_SPEAKING } from "./speaking.js";
 export type { SpeakingOptions } from "./speaking.js";

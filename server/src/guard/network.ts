@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { BeforeUpgradeHandler } from "@colyseus/core";
+import { ErrorCode, joinRefusal } from "@earshot/protocol";
 import type { IpLimits } from "./ipLimits.js";
 import type { OriginPolicy } from "./origins.js";
 
@@ -12,6 +13,7 @@ export interface NetworkGuard {
   ipLimits: IpLimits;
   /** Raw sockets per IP beyond this are refused at the upgrade (joins are refused with a code earlier). */
   maxSocketsPerIp: number;
+  now: () => number;
 }
 
 const CLIENT_IP_HEADERS = ["x-real-ip", "x-forwarded-for", "x-client-ip"] as const;
@@ -49,9 +51,12 @@ function filterCors(res: ServerResponse, keep: boolean): void {
   };
 }
 
-function refuse(res: ServerResponse, status: number, code: string, message: string): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify({ error: { code, message } }));
+/** A refused matchmaking request, in the shape the SDK reads (`message`) and with our code in it. */
+function refuse(res: ServerResponse, status: number, code: ErrorCode, text: string, retryAfterMs?: number): void {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(retryAfterMs / 1000));
+  res.writeHead(status, headers);
+  res.end(JSON.stringify({ code, message: joinRefusal(code, text, retryAfterMs) }));
 }
 
 /**
@@ -68,7 +73,14 @@ export function guardHttpServer(server: Server, guard: NetworkGuard): void {
     const origin = req.headers.origin;
     const allowed = guard.origins.allows(origin, req.headers.host);
     filterCors(res, allowed && !isAdmin(req.url));
-    if (!allowed && isMatchmake(req.url)) return refuse(res, 403, "forbidden_origin", `origin ${origin} is not allowed`);
+    if (isMatchmake(req.url) && req.method === "POST") {
+      if (!allowed) return refuse(res, 403, ErrorCode.Unauthorized, `origin ${origin} may not join here`);
+      // Matchmaking is where zones get created: the per-address join rate applies here.
+      const take = guard.ipLimits.join(req.headers["x-real-ip"] as string, guard.now());
+      if (!take.ok) return refuse(res, 429, ErrorCode.RateLimited, "too many joins from your address", take.retryAfterMs);
+    } else if (!allowed && isMatchmake(req.url)) {
+      return refuse(res, 403, ErrorCode.Unauthorized, `origin ${origin} may not join here`);
+    }
     for (const l of onRequest) l.call(server, req, res);
   });
   const onUpgrade = server.listeners("upgrade") as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];

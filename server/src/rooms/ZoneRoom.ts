@@ -100,11 +100,12 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const s = this.services.settings;
     const access = this.services.access;
     const zoneId = joinOptionsSchema.shape.zoneId.safeParse(options.zoneId);
-    if (!zoneId.success) throw refusal(4400, ErrorCode.InvalidMessage, "zoneId must match ^[a-z0-9_-]{1,32}$");
+    // Refused at matchmaking, where Colyseus answers with the code as the HTTP status.
+    if (!zoneId.success) throw refusal(400, ErrorCode.InvalidMessage, "zoneId must match ^[a-z0-9_-]{1,32}$");
     if (access.zones && !access.zones.includes(zoneId.data))
-      throw refusal(4404, ErrorCode.UnknownZone, `no zone "${zoneId.data}" here (zones: ${access.zones.join(", ")})`);
+      throw refusal(404, ErrorCode.UnknownZone, `no zone "${zoneId.data}" here (zones: ${access.zones.join(", ")})`);
     if (this.services.liveZones.count >= access.maxZones)
-      throw refusal(4503, ErrorCode.ServerFull, `this server holds its maximum of ${access.maxZones} zones`, 5_000);
+      throw refusal(503, ErrorCode.ServerFull, `this server holds its maximum of ${access.maxZones} zones`, 5_000);
     this.services.liveZones.count++;
     this.counted = true;
     this.zoneId = zoneId.data;
@@ -155,11 +156,6 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         `too many connections from your address (at most ${this.services.access.maxConnectionsPerIp})`,
         5_000,
       );
-    }
-    const take = limits.join(ip, this.services.now());
-    if (!take.ok) {
-      this.services.metrics.inc("earshot_refused_joins_total");
-      throw refusal(4429, ErrorCode.RateLimited, "too many joins from your address", take.retryAfterMs);
     }
     const { userInfo, token, lastMessageId } = parsed.data;
     // The one place identity is decided: a token subject, or a server-made guest id.
@@ -296,10 +292,11 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   override async onDispose(): Promise<void> {
     if (this.counted) this.services.liveZones.count--;
     this.counted = false;
-    this.offers.dispose();
+    // Also called when onCreate refused the zone, before anything below existed.
+    (this.offers as PendingOffers | undefined)?.dispose();
     if (this.onRemoteChat) this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat);
     if (this.onKick) this.presence.unsubscribe(KICK_CHANNEL, this.onKick);
-    await this.chat.idle();
+    await (this.chat as ZoneChat | undefined)?.idle();
   }
 
   override onUncaughtException(error: unknown, methodName: string): void {
