@@ -2,6 +2,7 @@ import "@babylonjs/core/Helpers/sceneHelpers.js";
 import { Engine } from "@babylonjs/core/Engines/engine.js";
 import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { createEarshot } from "@earshot/babylon";
+import type { EarshotXR } from "@earshot/babylon";
 import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
 import { ZONES, createWorld, zoneAt } from "./world.js";
@@ -327,22 +328,54 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   canvas.addEventListener("pointerdown", () => void earshot.unlockAudio().then(() => (unblock.hidden = true)), {
     once: true,
   });
+  // Bubbles over whoever speaks in chat, on the desktop and in VR.
+  earshot.enableChatBubbles();
+  // VR: the button shows only where WebXR offers immersive-vr. Nothing is fetched: controller
+  // models stay off (Earshot draws simple ones), and so do hand tracking and teleportation.
+  let xrSession: EarshotXR | undefined;
   if (await navigator.xr?.isSessionSupported("immersive-vr").catch(() => false)) {
+    const xr = await world.scene.createDefaultXRExperienceAsync({
+      disableDefaultUI: true,
+      disableTeleportation: true,
+      disableHandTracking: true,
+      disableNearInteraction: true,
+      inputOptions: { doNotLoadControllerMeshes: true, disableOnlineControllerRepository: true },
+    });
+    xrSession = earshot.enableXR(xr, {
+      collide: (head, step, dt) => world.walk(head, step, dt),
+      zoneLabel: (id) => ZONES[id as ZoneId]?.label ?? id,
+    });
+    xrSession.onEnterObservable.add((camera) => (world.xrHead = () => camera.globalPosition));
+    xrSession.onExitObservable.add(() => (world.xrHead = undefined));
     const vr = $<HTMLButtonElement>("vr");
     vr.hidden = false;
-    vr.onclick = async () => {
-      const xr = await world.scene.createDefaultXRExperienceAsync({
-        disableDefaultUI: true,
-        disableTeleportation: true,
-      });
-      await xr.baseExperience.enterXRAsync("immersive-vr", "local-floor");
-    };
+    vr.onclick = () => void xr.baseExperience.enterXRAsync("immersive-vr", "local-floor");
   }
   document.addEventListener("visibilitychange", () => client.setPresence(document.hidden ? "away" : "online"));
 
   // For scripted runs and tests: a read-only view of what the page shows.
   Object.assign(window, {
-    demo: { earshot, avatars, zone: () => zone, teleport: (x: number, z: number) => world.teleport(x, z) },
+    demo: {
+      earshot,
+      avatars,
+      xr: () => xrSession,
+      zone: () => zone,
+      teleport: (x: number, z: number) => world.teleport(x, z),
+      /** Walks to (x, z) in a straight line at `speedMS` (through walls: a scripted walk). */
+      walkTo: (x: number, z: number, speedMS = 8) =>
+        new Promise<void>((resolve) => {
+          const timer = setInterval(() => {
+            const p = world.camera.position;
+            const d = Math.hypot(x - p.x, z - p.z);
+            const step = Math.min(d, speedMS * 0.05);
+            world.teleport(p.x + ((x - p.x) / (d || 1)) * step, p.z + ((z - p.z) / (d || 1)) * step);
+            if (d <= speedMS * 0.05) {
+              clearInterval(timer);
+              resolve();
+            }
+          }, 50);
+        }),
+    },
   });
   document.body.dataset.ready = "true";
 }

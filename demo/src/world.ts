@@ -17,6 +17,7 @@ import { PhysicsAggregate } from "@babylonjs/core/Physics/v2/physicsAggregate.js
 import { PhysicsShapeType } from "@babylonjs/core/Physics/v2/IPhysicsEnginePlugin.js";
 import { CharacterSupportedState, PhysicsCharacterController } from "@babylonjs/core/Physics/v2/characterController.js";
 import { Scene } from "@babylonjs/core/scene.js";
+import { EYE_HEIGHT_M } from "./avatars.js";
 
 /** The plaza: Events (a stage) west of the wall at x = 0, Movies (a screen and seats) east. */
 export const ZONES = {
@@ -57,6 +58,13 @@ export interface World {
   teleport(x: number, z: number): void;
   /** The player's zone changed by walking through the doorway. */
   onZoneCrossed?: (zone: ZoneId) => void;
+  /**
+   * In VR the headset leads: set to the XR camera's position getter, and the character follows
+   * the head each frame (room-scale walking, doorway crossings) instead of the keyboard.
+   */
+  xrHead?: () => Vector3;
+  /** A VR stick step from the head through the character controller: the step walls allow. */
+  walk(head: Vector3, step: Vector3, dtS: number): Vector3;
 }
 
 /** Builds the scene with Havok physics and a first-person character controller (WASD + drag). */
@@ -141,13 +149,40 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
     scene,
     camera,
     // Landing on the other side of the wall counts as crossing it (onZoneCrossed fires).
-    teleport: (x, z) => character.setPosition(new Vector3(x, 1, z)),
+    teleport: (x, z) => {
+      character.setPosition(new Vector3(x, 1, z));
+      // The camera follows at once, not at the next step: its pose is what gets published.
+      camera.position.set(x, EYE_HEIGHT_M, z);
+    },
+    walk: (head, step, dtS) => {
+      const from = character.getPosition();
+      character.setPosition(new Vector3(head.x, from.y, head.z));
+      const start = character.getPosition().clone();
+      const support = character.checkSupport(dtS, down);
+      character.setVelocity(new Vector3(step.x / dtS, 0, step.z / dtS));
+      character.integrate(dtS, support, gravity);
+      const end = character.getPosition();
+      return new Vector3(end.x - start.x, 0, end.z - start.z);
+    },
   };
   const gravity = new Vector3(0, -9.81, 0);
   const down = new Vector3(0, -1, 0);
+  const crossed = (x: number) => {
+    const now = zoneAt(x);
+    if (now !== zone) {
+      zone = now;
+      world.onZoneCrossed?.(now);
+    }
+  };
   scene.onBeforeRenderObservable.add(() => {
     const dt = Math.min(0.05, engine.getDeltaTime() / 1000);
     if (dt <= 0) return;
+    if (world.xrHead) {
+      const head = world.xrHead();
+      const p = character.getPosition();
+      character.setPosition(new Vector3(head.x, p.y, head.z));
+      return crossed(head.x);
+    }
     const forward = new Vector3(Math.sin(yaw), 0, Math.cos(yaw));
     const right = new Vector3(Math.cos(yaw), 0, -Math.sin(yaw));
     const want = Vector3.Zero();
@@ -168,11 +203,7 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
     const p = character.getPosition();
     camera.position.set(p.x, p.y + 0.7, p.z);
     camera.rotation.set(pitch, yaw, 0);
-    const now = zoneAt(p.x);
-    if (now !== zone) {
-      zone = now;
-      world.onZoneCrossed?.(now);
-    }
+    crossed(p.x);
   });
   return world;
 }

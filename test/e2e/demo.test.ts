@@ -103,7 +103,7 @@ describeWithChromium("demo world in three browsers", () => {
 
   test("walking through the Movies doorway: movies zone, its history, and no voice link left in Events", async () => {
     const oldBob = await sid(bob);
-    await bob.evaluate(() => (window as any).demo.teleport(2, 0));
+    await bob.evaluate(() => (window as any).demo.walkTo(2, 0));
     await eventually(
       async () => (await bob.evaluate(() => (window as any).demo.earshot.client.zoneId)) === "movies",
       15_000,

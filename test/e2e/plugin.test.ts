@@ -144,7 +144,7 @@ describeWithChromium("Babylon plugin in Chromium", () => {
   });
 
   test("walking out of hearRadius closes the link and disposes the sound and its behavior", async () => {
-    await b.evaluate(() => (window as any).harness.setPosition(0, 40));
+    await b.evaluate(() => (window as any).harness.walkTo(0, 30));
     await eventually(
       async () =>
         (await a.evaluate(() => (window as any).harness.events())).some(

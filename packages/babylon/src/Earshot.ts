@@ -16,6 +16,11 @@ import type { RosterEntry, ServerMessages } from "@earshot/protocol";
 import { SpeakingDetector, rmsOf } from "./speaking.js";
 import type { SpeakingOptions } from "./speaking.js";
 import { VoiceBehavior } from "./VoiceBehavior.js";
+import { ChatBubbles } from "./ChatBubbles.js";
+import type { ChatBubbleOptions } from "./ChatBubbles.js";
+import { EarshotXR } from "./xr/EarshotXR.js";
+import type { EarshotXROptions } from "./xr/EarshotXR.js";
+import type { WebXRDefaultExperience } from "@babylonjs/core/XR/webXRDefaultExperience.js";
 
 /** Who a remote voice belongs to, for {@link EarshotOptions.avatarFor}. */
 export interface PeerInfo {
@@ -57,8 +62,11 @@ export interface EarshotOptions {
   client?: Partial<Omit<EarshotClientOptions, "serverUrl" | "user">>;
 }
 
-/** Why the server moved you: `spawn` after a join, `corrected` after a too-fast move. */
-export type TeleportReason = "spawn" | "corrected";
+/**
+ * Why your avatar is moved for you: `spawn` after a join, `corrected` after a too-fast move,
+ * `xr` when an immersive session ends where you walked to.
+ */
+export type TeleportReason = "spawn" | "corrected" | "xr";
 
 /** One remote voice. */
 interface Voice {
@@ -114,6 +122,10 @@ export class Earshot {
   private readonly micDetector: SpeakingDetector;
   private lastSent = { x: NaN, y: NaN, z: NaN, rotY: NaN, at: 0 };
   private disposed = false;
+  /** Whose pose is published instead of `localAvatar` (the XR camera in a session). */
+  private poseOverride?: TransformNode | Camera;
+  private xrs: EarshotXR[] = [];
+  private bubbles?: ChatBubbles;
 
   private constructor(
     readonly scene: Scene,
@@ -206,10 +218,69 @@ export class Earshot {
     await this.client.changeZone(zoneId);
   }
 
+  /**
+   * Earshot in immersive VR, from Babylon's default XR experience (made with
+   * `scene.createDefaultXRExperienceAsync`): pose, locomotion, controller bindings, wrist chat
+   * and keyboard. Disposed with this Earshot, or earlier with its own `dispose()`.
+   */
+  enableXR(xr: WebXRDefaultExperience, options?: EarshotXROptions): EarshotXR {
+    const session = new EarshotXR(this, xr, options);
+    this.xrs.push(session);
+    return session;
+  }
+
+  /**
+   * Speech bubbles: each chat message from someone else shows for a few seconds over their
+   * avatar (found with `avatarFor`), on the desktop and in VR. Calling it again returns the same.
+   */
+  enableChatBubbles(options?: ChatBubbleOptions): ChatBubbles {
+    if (this.bubbles) return this.bubbles;
+    const bubbles = (this.bubbles = new ChatBubbles(this.scene, options));
+    this.offs.push(
+      this.client.on("chat", (m) => {
+        for (const [peerId, user] of this.roster) {
+          if (user.id !== m.from) continue;
+          const mesh = this.options.avatarFor({ peerId, user });
+          if (mesh && !mesh.isDisposed()) bubbles.show(mesh, m.content);
+        }
+      }),
+    );
+    return bubbles;
+  }
+
+  /** True while your own mic is detected speaking. */
+  get localSpeaking(): boolean {
+    return this.micDetector.speaking;
+  }
+
+  /**
+   * Publishes the pose of `node` instead of `localAvatar` (undefined: back to it). The XR
+   * support uses it for the XR camera; corrections from the server then move that node too.
+   */
+  usePoseOf(node: TransformNode | Camera | undefined): void {
+    this.poseOverride = node;
+    this.lastSent.at = 0; // publish the new source's pose at the next frame
+  }
+
+  /** Where your avatar stands (the desktop node, not an XR override). */
+  localAvatarPosition(): Vector3 | undefined {
+    const node = this.options.localAvatar ?? this.scene.activeCamera;
+    if (!node) return undefined;
+    return "globalPosition" in node ? node.globalPosition.clone() : node.getAbsolutePosition().clone();
+  }
+
+  /** Moves your avatar as the server does (see {@link EarshotOptions.moveLocalAvatar}). */
+  moveLocalAvatar(position: Vector3, reason: TeleportReason): void {
+    this.moveLocal(position, reason);
+  }
+
   /** Leaves, disposes every sound and observer, closes the audio engine; safe twice. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    for (const x of this.xrs.splice(0)) x.dispose();
+    this.bubbles?.dispose();
+    this.bubbles = undefined;
     for (const off of this.offs.splice(0)) off();
     for (const o of this.observers.splice(0)) o.remove();
     for (const peerId of [...this.voices.keys()]) this.removeVoice(peerId);
@@ -296,6 +367,8 @@ export class Earshot {
 
   private moveLocal(p: { x: number; y: number; z: number }, reason: TeleportReason): void {
     const position = new Vector3(p.x, p.y, p.z);
+    // In XR the headset's camera is you: the server's correction moves it (its height stays the head's).
+    if (this.poseOverride && reason !== "xr") this.poseOverride.position.set(p.x, this.poseOverride.position.y, p.z);
     if (this.options.moveLocalAvatar) this.options.moveLocalAvatar(position, reason);
     else {
       const node = this.options.localAvatar ?? this.scene.activeCamera;
@@ -307,7 +380,7 @@ export class Earshot {
   }
 
   private publishPosition(now: number): void {
-    const node = this.options.localAvatar ?? this.scene.activeCamera;
+    const node = this.poseOverride ?? this.options.localAvatar ?? this.scene.activeCamera;
     if (!node) return;
     const p = "globalPosition" in node ? node.globalPosition : node.getAbsolutePosition();
     const forward = node.getDirection(FORWARD);

@@ -368,8 +368,10 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.limits = info.limits;
     this.setState("connected");
     // A fresh seat starts at a spawn point, out of voice, mic on: restore what the server lets us.
-    if (info.limits.allowClientSpawn && this.position) this.send("position", this.position);
-    else {
+    if (info.limits.allowClientSpawn) {
+      // Our first position is our spawn: after a re-join, the one we had.
+      if (this.position) this.send("position", this.position);
+    } else {
       this.position = { x: info.spawn.x, y: info.spawn.y, z: info.spawn.z, rotY: info.spawn.rotY };
       this.emit("spawned", info.spawn);
     }

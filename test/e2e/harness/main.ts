@@ -96,6 +96,8 @@ Object.assign(window, {
     audio: () => ({ blocked: audioBlocked, state: ctx.state }),
     muted: () => earshot.client.muted,
     setPosition: (x: number, z: number) => camera.position.set(x, 0, z),
+    /** Walks the camera to (x, z) at `speedMS` (the server clamps anything faster), 20 steps a second. */
+    walkTo: (x: number, z: number, speedMS = 8) => walk(camera.position, x, z, speedMS),
     peers: () => earshot.client.voice.peerIds,
     level: (peerId: string) => earshot.levelOf(peerId),
     channels: () => ({ left: rms(left), right: rms(right) }),
@@ -134,3 +136,23 @@ Object.assign(window, {
   },
 });
 document.body.dataset.ready = "true";
+
+/** Moves `p` to (x, z) at `speedMS` along a straight line; resolves on arrival. */
+function walk(p: Vector3, x: number, z: number, speedMS: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const dx = x - p.x;
+      const dz = z - p.z;
+      const d = Math.hypot(dx, dz);
+      const step = speedMS * 0.05;
+      if (d <= step) {
+        p.x = x;
+        p.z = z;
+        clearInterval(timer);
+        return resolve();
+      }
+      p.x += (dx / d) * step;
+      p.z += (dz / d) * step;
+    }, 50);
+  });
+}
