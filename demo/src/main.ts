@@ -340,6 +340,8 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       disableHandTracking: true,
       disableNearInteraction: true,
       inputOptions: { doNotLoadControllerMeshes: true, disableOnlineControllerRepository: true },
+      // The right hand's ray types on the keyboard; the left one holds the chat panel.
+      pointerSelectionOptions: { preferredHandedness: "right" },
     });
     xrSession = earshot.enableXR(xr, {
       collide: (head, step, dt) => world.walk(head, step, dt),

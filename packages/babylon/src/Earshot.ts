@@ -124,6 +124,7 @@ export class Earshot {
   private disposed = false;
   /** Whose pose is published instead of `localAvatar` (the XR camera in a session). */
   private poseOverride?: TransformNode | Camera;
+  private poseMoveTo?: (x: number, z: number) => void;
   private xrs: EarshotXR[] = [];
   private bubbles?: ChatBubbles;
 
@@ -257,9 +258,16 @@ export class Earshot {
    * Publishes the pose of `node` instead of `localAvatar` (undefined: back to it). The XR
    * support uses it for the XR camera; corrections from the server then move that node too.
    */
-  usePoseOf(node: TransformNode | Camera | undefined): void {
+  usePoseOf(node: TransformNode | Camera | undefined, moveTo?: (x: number, z: number) => void): void {
     this.poseOverride = node;
+    this.poseMoveTo = node ? moveTo : undefined;
     this.lastSent.at = 0; // publish the new source's pose at the next frame
+  }
+
+  /** The horizontal direction your avatar faces (the desktop node). */
+  localAvatarForward(): Vector3 | undefined {
+    const node = this.options.localAvatar ?? this.scene.activeCamera;
+    return node?.getDirection(FORWARD);
   }
 
   /** Where your avatar stands (the desktop node, not an XR override). */
@@ -368,7 +376,10 @@ export class Earshot {
   private moveLocal(p: { x: number; y: number; z: number }, reason: TeleportReason): void {
     const position = new Vector3(p.x, p.y, p.z);
     // In XR the headset's camera is you: the server's correction moves it (its height stays the head's).
-    if (this.poseOverride && reason !== "xr") this.poseOverride.position.set(p.x, this.poseOverride.position.y, p.z);
+    if (this.poseOverride && reason !== "xr") {
+      if (this.poseMoveTo) this.poseMoveTo(p.x, p.z);
+      else this.poseOverride.position.set(p.x, this.poseOverride.position.y, p.z);
+    }
     if (this.options.moveLocalAvatar) this.options.moveLocalAvatar(position, reason);
     else {
       const node = this.options.localAvatar ?? this.scene.activeCamera;

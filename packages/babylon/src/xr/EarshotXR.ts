@@ -2,8 +2,10 @@ import type { WebXRDefaultExperience } from "@babylonjs/core/XR/webXRDefaultExpe
 import type { WebXRInputSource } from "@babylonjs/core/XR/webXRInputSource.js";
 import type { WebXRCamera } from "@babylonjs/core/XR/webXRCamera.js";
 import { WebXRState } from "@babylonjs/core/XR/webXRTypes.js";
-import { Quaternion, Vector3 } from "@babylonjs/core/Maths/math.vector.js";
+import { RegisterWebXROculusTouchMotionController } from "@babylonjs/core/XR/motionController/webXROculusTouchMotionController.pure.js";
+import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { CreateBox } from "@babylonjs/core/Meshes/Builders/boxBuilder.js";
+import { TransformNode } from "@babylonjs/core/Meshes/transformNode.js";
 import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
 import { Observable } from "@babylonjs/core/Misc/observable.js";
 import type { Earshot } from "../Earshot.js";
@@ -80,6 +82,13 @@ export class EarshotXR {
   /** The keyboard (created on first open). */
   keyboard?: ChatKeyboard;
 
+  private readonly options: EarshotXROptions;
+  /**
+   * The XR camera's parent: where your play space stands in the world. Locomotion, snap turns,
+   * the start at your avatar and the server's corrections move it; the headset moves the camera
+   * inside it (room-scale). Babylon parents the controllers to it too.
+   */
+  readonly rig: TransformNode;
   private readonly observers: { remove(): void }[] = [];
   private readonly offs: (() => void)[] = [];
   private readonly controllerMeshes: Mesh[] = [];
@@ -90,13 +99,19 @@ export class EarshotXR {
   private pttHeld = false;
   /** Where the session must start (the avatar), until the XR camera is there. */
   private start?: Vector3;
+  private startFrames = 0;
   private disposed = false;
 
   constructor(
     readonly earshot: Earshot,
     readonly xr: WebXRDefaultExperience,
-    private readonly options: EarshotXROptions = {},
+    options: EarshotXROptions = {},
   ) {
+    this.options = { ...options };
+    // Controller buttons and sticks by name, without fetching profiles from Babylon's CDN:
+    // the Touch layout (Quest and its WebXR profiles fall back to it) is built in.
+    RegisterWebXROculusTouchMotionController();
+    this.rig = new TransformNode("earshot-xr-rig", earshot.scene);
     if (options.snapTurn !== false) this.snapTurn = new SnapTurn(options.snapTurn || {});
     const base = xr.baseExperience;
     const scene = earshot.scene;
@@ -137,6 +152,15 @@ export class EarshotXR {
   /** True while an immersive session runs. */
   get active(): boolean {
     return this.inXR;
+  }
+
+  /** Turns push-to-talk on (the mic is muted until the button is held) or off (mic on). */
+  setPushToTalk(on: boolean): void {
+    this.options.pushToTalk = on;
+    this.pttHeld = false;
+    if (on) this.earshot.mute();
+    else this.earshot.unmute();
+    this.renderMic();
   }
 
   /** Mutes or unmutes the mic as the X button does (with a haptic pulse). */
@@ -180,6 +204,8 @@ export class EarshotXR {
     for (const o of this.observers.splice(0)) o.remove();
     for (const off of this.offs.splice(0)) off();
     for (const m of this.controllerMeshes.splice(0)) m.dispose();
+    if (this.xr.baseExperience.camera.parent === this.rig) this.xr.baseExperience.camera.parent = null;
+    this.rig.dispose();
     this.panel?.dispose();
     this.panel = undefined;
     this.keyboard?.dispose();
@@ -196,9 +222,17 @@ export class EarshotXR {
   }
 
   private enter(camera: WebXRCamera): void {
-    // Babylon copies the desktop camera's place and heading, but its first-frame compensation
-    // can leave the headset at the world origin: the frame loop puts it at the avatar.
-    this.start = this.earshot.localAvatarPosition();
+    // Babylon copies the desktop camera into the XR camera through an offset reference space;
+    // the rig does that instead (it also works where a runtime ignores offset spaces).
+    const avatar = this.earshot.localAvatarPosition();
+    const forward = this.earshot.localAvatarForward();
+    camera.position.setAll(0);
+    camera.rotationQuaternion.set(0, 0, 0, 1);
+    camera.parent = this.rig;
+    this.rig.position.setAll(0);
+    this.rig.rotation.set(0, forward ? Math.atan2(forward.x, forward.z) : 0, 0);
+    this.start = avatar;
+    this.startFrames = 0;
     this.inXR = true;
     if (this.options.pushToTalk) this.earshot.mute();
     this.renderMic();
@@ -206,8 +240,17 @@ export class EarshotXR {
   }
 
   private started(camera: WebXRCamera): void {
-    this.earshot.usePoseOf(camera);
+    this.earshot.usePoseOf(camera, (x, z) => this.placeHead(x, z));
     this.onEnterObservable.notifyObservers(camera);
+  }
+
+  /** Moves the rig so that the head stands at (x, z). */
+  private placeHead(x: number, z: number): void {
+    const head = this.xr.baseExperience.camera.globalPosition;
+    this.rig.position.x += x - head.x;
+    this.rig.position.z += z - head.z;
+    this.rig.computeWorldMatrix(true);
+    this.xr.baseExperience.camera.computeWorldMatrix();
   }
 
   private exit(): void {
@@ -216,6 +259,7 @@ export class EarshotXR {
     const camera = this.xr.baseExperience.camera;
     const reached = camera.globalPosition.clone();
     this.earshot.usePoseOf(undefined);
+    camera.parent = null;
     // The desktop camera (or whatever moves the avatar) continues from where you got to.
     this.earshot.moveLocalAvatar(reached, "xr");
     if (this.keyboard) this.keyboard.visible = false;
@@ -226,11 +270,11 @@ export class EarshotXR {
     if (!this.inXR) return;
     const camera = this.xr.baseExperience.camera;
     if (this.start) {
-      const head = camera.globalPosition;
-      if (Math.hypot(head.x - this.start.x, head.z - this.start.z) < 0.05) this.start = undefined;
-      else camera.position.set(this.start.x, camera.position.y, this.start.z);
-      // Nothing is published from the origin meanwhile: the pose source switches once we stand there.
-      if (!this.start) this.started(camera);
+      // The first frames carry the headset's pose: then the rig puts the head at the avatar.
+      if (++this.startFrames < 2) return;
+      this.placeHead(this.start.x, this.start.z);
+      this.start = undefined;
+      this.started(camera);
       return;
     }
     const dt = Math.min(0.1, this.earshot.scene.getEngine().getDeltaTime() / 1000);
@@ -244,7 +288,7 @@ export class EarshotXR {
         if (s.x !== 0 || s.z !== 0) {
           let step = new Vector3(s.x, 0, s.z);
           if (this.options.collide) step = this.options.collide(camera.globalPosition.clone(), step, dt);
-          camera.position.addInPlace(step);
+          this.rig.position.addInPlace(step);
         }
       }
     }
@@ -252,8 +296,14 @@ export class EarshotXR {
       const snap = this.options.snapTurn || {};
       const stick = this.stick(snap.hand ?? "right");
       const turn = stick ? this.snapTurn.update(stick.x) : 0;
-      if (turn !== 0)
-        Quaternion.FromEulerAngles(0, turn, 0).multiplyToRef(camera.rotationQuaternion, camera.rotationQuaternion);
+      if (turn !== 0) {
+        // Turn the play space about the head, so the head stays where it is.
+        const before = camera.globalPosition.clone();
+        this.rig.rotation.y += turn;
+        this.rig.computeWorldMatrix(true);
+        camera.computeWorldMatrix();
+        this.placeHead(before.x, before.z);
+      }
     }
     if (this.options.pushToTalk) {
       const held = this.pressed(this.binding("pushToTalk"));

@@ -137,6 +137,7 @@ export class WristPanel {
   /** Removes every line (a zone change). */
   clear(): void {
     for (const c of [...this.list.children]) c.dispose();
+    this.list.clearControls();
     this.lines.clear();
   }
 
