@@ -361,6 +361,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       earshot,
       avatars,
       xr: () => xrSession,
+      speaking: () => [...speaking],
       zone: () => zone,
       teleport: (x: number, z: number) => world.teleport(x, z),
       /** Walks to (x, z) in a straight line at `speedMS` (through walls: a scripted walk). */

@@ -19,11 +19,15 @@ const INSTALL = `${IWER}
 
 type Demo = any;
 /** Runs `fn(window.demo, arg)` in the page. */
-const on = async <T>(p: Page, fn: (demo: Demo, arg: any) => T, arg?: unknown): Promise<T> =>
-  (await p.evaluateHandle(() => (window as any).demo)).evaluate(fn, arg) as Promise<T>;
+const on = async <T>(p: Page, fn: (demo: Demo, arg: any) => T, arg?: unknown): Promise<T> => {
+  const handle = await p.evaluateHandle(() => (window as any).demo);
+  return handle.evaluate<T, unknown>(fn, arg);
+};
 /** Runs `fn(window.__xr, arg)` in the page: the emulated headset. */
-const device = async <T>(p: Page, fn: (d: any, arg: any) => T, arg?: unknown): Promise<T> =>
-  (await p.evaluateHandle(() => (window as any).__xr)).evaluate(fn, arg) as Promise<T>;
+const device = async <T>(p: Page, fn: (d: any, arg: any) => T, arg?: unknown): Promise<T> => {
+  const handle = await p.evaluateHandle(() => (window as any).__xr);
+  return handle.evaluate<T, unknown>(fn, arg);
+};
 
 describeWithChromium("VR: an emulated Quest 3 beside a desktop page", () => {
   let server: Awaited<ReturnType<typeof bootServer>>;
@@ -225,14 +229,15 @@ describeWithChromium("VR: an emulated Quest 3 beside a desktop page", () => {
     await on(desk, (d) => d.earshot.client.sendChat("Look at my bubble"));
     // The left hand raised in front of the eyes, the panel turned towards them.
     await device(vr, (d) => {
-      d.controllers.left.position.set(d.position.x - 0.12, d.position.y - 0.18, d.position.z - 0.35);
-      d.controllers.left.quaternion.set(0.5, 0, 0, 0.866);
+      d.controllers.left.position.set(d.position.x - 0.1, d.position.y - 0.2, d.position.z - 0.42);
+      d.controllers.left.quaternion.set(0, 0, 0, 1);
     });
+    await eventually(() => on(vr, (d, id) => d.speaking().includes(id), deskSid), 10_000, "the speaking ring");
     await eventually(
-      () => on(vr, (d, id) => d.avatars.get(id)?.speaking === true || d.speaking?.has?.(id) === true, deskSid),
-      10_000,
-      "the desktop user's speaking ring",
-    ).catch(() => undefined);
+      () => on(vr, (d, id) => d.earshot.enableChatBubbles().textOver(d.avatars.get(id).body) === "Look at my bubble", deskSid),
+      5_000,
+      "the bubble",
+    );
     await vr.waitForTimeout(500); // a few frames rendered with all of it
     await vr.screenshot({ path: `${SHOTS}/vr-eyes.png` });
   });

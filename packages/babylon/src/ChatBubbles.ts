@@ -14,13 +14,13 @@ import type { Scene } from "@babylonjs/core/scene.js";
 export interface ChatBubbleOptions {
   /** How long a bubble stays, ms. Default 6000. */
   durationMs?: number;
-  /** Height of the bubble's centre above the avatar mesh's origin, metres. Default 1.55. */
+  /** Height of the bubble's centre above the avatar mesh's origin, metres. Default 1.95 (above a name tag). */
   heightM?: number;
   /** Bubble width, metres (height is a third). Default 1.6. */
   widthM?: number;
 }
 
-const DEFAULTS = { durationMs: 6_000, heightM: 1.55, widthM: 1.6 };
+const DEFAULTS = { durationMs: 6_000, heightM: 1.95, widthM: 1.6 };
 
 interface Bubble {
   plane: Mesh;
@@ -68,7 +68,7 @@ export class ChatBubbles {
       texture.addControl(box);
       const label = new TextBlock("bubble-text");
       label.color = "#111";
-      label.fontSize = 44;
+      label.fontSize = 88;
       label.textWrapping = WORD_WRAP_ELLIPSIS;
       label.paddingLeft = label.paddingRight = "24px";
       box.addControl(label);

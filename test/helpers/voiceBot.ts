@@ -1,0 +1,163 @@
+// Voice bots and `eventually`, free of vitest so benchmarks can use them too.
+import wrtc from "@roamhq/wrtc";
+import SimplePeer from "simple-peer";
+import { EarshotClient } from "@earshot/client";
+import type { PeerLike } from "@earshot/client";
+
+const { RTCAudioSource, RTCAudioSink } = wrtc.nonstandard as unknown as {
+  RTCAudioSource: new () => { createTrack(): MediaStreamTrack; onData(d: object): void };
+  RTCAudioSink: new (track: MediaStreamTrack) => {
+    ondata?: (d: { samples: Int16Array; sampleRate: number }) => void;
+    stop(): void;
+  };
+};
+
+/**
+ * @roamhq/wrtc 0.10 crashes the process when its RTCAudioSource / RTCAudioSink objects are
+ * garbage-collected (native finalizer; also in a script that only creates a source). Test
+ * bots keep theirs referenced for the life of the process.
+ */
+const keepAlive: unknown[] = [];
+
+/** Level and pitch of received audio, from the last ~200 ms of samples. */
+export class Listener {
+  private buf: number[] = [];
+  private rate = 48_000;
+  private readonly sink;
+  constructor(track: MediaStreamTrack) {
+    this.sink = new RTCAudioSink(track);
+    keepAlive.push(this.sink);
+    this.sink.ondata = ({ samples, sampleRate }) => {
+      this.rate = sampleRate; // the first buffers come at 16 kHz, then 48 kHz
+      for (const s of samples) this.buf.push(s / 32768);
+      const keep = Math.round(sampleRate * 0.2);
+      if (this.buf.length > keep) this.buf.splice(0, this.buf.length - keep);
+    };
+  }
+  /** Root mean square of the window, 0..1. */
+  rms(): number {
+    if (!this.buf.length) return 0;
+    return Math.sqrt(this.buf.reduce((a, s) => a + s * s, 0) / this.buf.length);
+  }
+  /** Goertzel magnitude of a frequency, normalised like an amplitude. */
+  magnitude(freq: number): number {
+    const n = this.buf.length;
+    if (!n) return 0;
+    const coeff = 2 * Math.cos((2 * Math.PI * freq) / this.rate);
+    let s1 = 0;
+    let s2 = 0;
+    for (const x of this.buf) {
+      const s0 = x + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    return (2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - coeff * s1 * s2))) / n;
+  }
+  stop(): void {
+    this.sink.stop();
+  }
+}
+
+/** A Node voice bot: a real EarshotClient over @roamhq/wrtc, sending a sine tone. */
+export class Bot {
+  readonly client: EarshotClient;
+  readonly listeners = new Map<string, Listener>();
+  /** Peer ids of our links, as the server's last cull_update reported them. */
+  serverLinks: string[] = [];
+  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly track: MediaStreamTrack;
+
+  constructor(url: string, name: string, freq: number, amplitude = 0.3) {
+    const source = new RTCAudioSource();
+    keepAlive.push(source);
+    this.track = source.createTrack();
+    let phase = 0;
+    // 10 ms frames of 48 kHz mono, as RTCAudioSource expects.
+    this.timer = setInterval(() => {
+      const samples = new Int16Array(480);
+      for (let i = 0; i < samples.length; i++) {
+        samples[i] = Math.round(Math.sin(phase) * amplitude * 32767);
+        phase += (2 * Math.PI * freq) / 48_000;
+      }
+      source.onData({ samples, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
+    }, 10);
+    this.client = new EarshotClient({
+      serverUrl: url,
+      user: { name },
+      createPeer: (o) => new SimplePeer(o as SimplePeer.Options) as unknown as PeerLike,
+      wrtc,
+      iceServers: [],
+    });
+    this.client.on("peerStream", (peerId, stream) => {
+      this.listeners.get(peerId)?.stop();
+      this.listeners.set(peerId, new Listener(stream.getAudioTracks()[0]!));
+    });
+    this.client.on("cullUpdate", (c) => (this.serverLinks = c.audiblePeers.map((p) => p.peerId).sort()));
+    this.client.on("peerClosed", (peerId) => {
+      this.listeners.get(peerId)?.stop();
+      this.listeners.delete(peerId);
+    });
+  }
+
+  /** Joins a zone at x and enters voice, sending the tone. */
+  async enter(zone: string, x: number, z = 0): Promise<void> {
+    await this.client.join(zone);
+    this.client.sendPosition(x, 0, z);
+    this.client.joinVoice(new wrtc.MediaStream([this.track]));
+  }
+
+  /** Open RTCPeerConnections this bot holds. */
+  liveConnections(): string[] {
+    return this.client.voice.peerIds.filter((id) => {
+      const pc = this.client.voice.connectionOf(id);
+      return pc && pc.connectionState !== "closed";
+    });
+  }
+
+  /** True when the tone `freq` is heard from the first peer this bot is linked to. */
+  hearsLinkedPeer(freq: number): boolean {
+    const peer = this.client.voice.peerIds[0];
+    return peer !== undefined && (this.listeners.get(peer)?.magnitude(freq) ?? 0) > 0.05;
+  }
+
+  /** Peer ids whose connection is established. */
+  connectedPeers(): string[] {
+    return this.client.voice.peerIds
+      .filter((id) => this.client.voice.connectionOf(id)?.connectionState === "connected")
+      .sort();
+  }
+
+  /** Bytes sent on all links (outbound RTP). */
+  async bytesSent(): Promise<number> {
+    let total = 0;
+    for (const id of this.client.voice.peerIds) {
+      const stats = await this.client.voice.connectionOf(id)?.getStats();
+      stats?.forEach((r: { type: string; kind?: string; bytesSent?: number }) => {
+        if (r.type === "outbound-rtp") total += r.bytesSent ?? 0;
+      });
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const l of this.listeners.values()) l.stop();
+    this.listeners.clear();
+    await this.client.close();
+    this.track.stop();
+  }
+}
+
+/** Waits until `check` holds, polling on the event loop; for audio that arrives continuously. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
