@@ -18,7 +18,12 @@ const IWER = readFileSync(createRequire(import.meta.url).resolve("iwer/build/iwe
 const dir = await buildApp("demo");
 const server = await bootServer({ tickMs: 50 }, { env: { EARSHOT_STATIC_DIR: dir } });
 for (let i = 1; i <= 50; i++)
-  await server.store.append("events", { from: "u", name: "Guide", content: `Message ${i} of the plaza's history`, timestamp: i });
+  await server.store.append("events", {
+    from: "u",
+    name: "Guide",
+    content: `Message ${i} of the plaza's history`,
+    timestamp: i,
+  });
 const bots = Array.from({ length: 8 }, (_, i) => new Bot(server.url, `Bot${i}`, 300 + 60 * i));
 for (const [i, b] of bots.entries()) await b.enter("events", -12 + 3 * Math.cos(i), 3 * Math.sin(i));
 const browser = await launch(toneWav(520));
@@ -91,7 +96,9 @@ const result = {
   xrJsCostMs: Number(jsCost.toFixed(3)),
 };
 if (json) console.log(JSON.stringify(result));
-say(`8 voices, ${panelLines} messages on the wrist panel, 8 bubbles; frame from first onBeforeRender to last onAfterRender:`);
+say(
+  `8 voices, ${panelLines} messages on the wrist panel, 8 bubbles; frame from first onBeforeRender to last onAfterRender:`,
+);
 say(`  with the XR features:    median ${withXR.median.toFixed(2)} ms, p95 ${withXR.p95.toFixed(2)} ms`);
 say(`  without them:            median ${without.median.toFixed(2)} ms, p95 ${without.p95.toFixed(2)} ms`);
 say(`  XR features' cost:       ${cost.toFixed(2)} ms per frame (target < 0.5 ms), of which`);

@@ -209,9 +209,9 @@ describeWithChromium("VR: an emulated Quest 3 beside a desktop page", () => {
     }
     await eventually(
       async () =>
-        (await on(desk, (d) => d.earshot.client.messages.map((m: any) => `${m.name}: ${m.content}`) as string[])).includes(
-          "Vera: hi",
-        ),
+        (
+          await on(desk, (d) => d.earshot.client.messages.map((m: any) => `${m.name}: ${m.content}`) as string[])
+        ).includes("Vera: hi"),
       10_000,
       "hi at the desktop",
     );
@@ -234,7 +234,12 @@ describeWithChromium("VR: an emulated Quest 3 beside a desktop page", () => {
     });
     await eventually(() => on(vr, (d, id) => d.speaking().includes(id), deskSid), 10_000, "the speaking ring");
     await eventually(
-      () => on(vr, (d, id) => d.earshot.enableChatBubbles().textOver(d.avatars.get(id).body) === "Look at my bubble", deskSid),
+      () =>
+        on(
+          vr,
+          (d, id) => d.earshot.enableChatBubbles().textOver(d.avatars.get(id).body) === "Look at my bubble",
+          deskSid,
+        ),
       5_000,
       "the bubble",
     );
@@ -249,7 +254,8 @@ describeWithChromium("VR: an emulated Quest 3 beside a desktop page", () => {
       await device(vr, (d) => d.controllers.right.updateAxes("thumbstick", 0, 0));
       await vr.waitForTimeout(150);
     };
-    const forward = () => on(vr, (d) => d.xr().xr.baseExperience.camera.getForwardRay(1).direction.asArray() as number[]);
+    const forward = () =>
+      on(vr, (d) => d.xr().xr.baseExperience.camera.getForwardRay(1).direction.asArray() as number[]);
     const stick = (y: number) => device(vr, (d, v) => d.controllers.left.updateAxes("thumbstick", 0, v), y);
     await device(vr, (d) => {
       d.controllers.left.position.set(d.position.x - 0.2, d.position.y - 0.5, d.position.z - 0.2);

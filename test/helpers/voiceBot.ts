@@ -160,4 +160,3 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

@@ -250,9 +250,13 @@ describe("catch-up can't amplify", () => {
 /** test/helpers/stall-proxy.py in front of the server: `stall()` makes its clients stop reading. */
 async function stallProxy(upstreamPort: number) {
   const { spawn } = await import("node:child_process");
-  const proc = spawn("python3", [new URL("../helpers/stall-proxy.py", import.meta.url).pathname, String(upstreamPort)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const proc = spawn(
+    "python3",
+    [new URL("../helpers/stall-proxy.py", import.meta.url).pathname, String(upstreamPort)],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     proc.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim())));
     proc.once("error", reject);
@@ -332,9 +336,9 @@ describe("caps", () => {
     const results = await Promise.all(
       Array.from({ length: 110 }, (_, i) =>
         matchmakeVia(from(10 + (i % 10)), `z${i}`, i).then(
-            () => "ok",
-            (e: Error) => e.message,
-          ),
+          () => "ok",
+          (e: Error) => e.message,
+        ),
       ),
     );
     const ok = results.filter((r) => r === "ok").length;
@@ -384,7 +388,10 @@ describe("ZONES allowlist", () => {
 describe("origins and the admin login", () => {
   let server: Server;
   beforeAll(async () => {
-    server = await bootServer({}, { env: { ALLOWED_ORIGINS: "https://game.example.com", MAX_CONNECTIONS_PER_IP: "2" } });
+    server = await bootServer(
+      {},
+      { env: { ALLOWED_ORIGINS: "https://game.example.com", MAX_CONNECTIONS_PER_IP: "2" } },
+    );
   });
 
   test("without TRUST_PROXY a client's X-Forwarded-For is not believed: every spoofed address is one", async () => {

@@ -109,7 +109,9 @@ const PERMANENT_REFUSALS = new Set<string>([
 function joinError(cause: unknown): unknown {
   const message = (cause as { message?: unknown } | null)?.message;
   const refusal = typeof message === "string" ? parseJoinRefusal(message) : undefined;
-  return refusal ? new EarshotError(refusal.code, message as string, { cause, retryAfterMs: refusal.retryAfterMs }) : cause;
+  return refusal
+    ? new EarshotError(refusal.code, message as string, { cause, retryAfterMs: refusal.retryAfterMs })
+    : cause;
 }
 
 let nextRef = 0;
@@ -383,13 +385,16 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private retry(attempt: number, minDelayMs = 0): void {
     const delay = (this.options.reconnect ?? DEFAULT_RECONNECT_POLICY).nextDelayMs(attempt);
     if (delay === undefined || this.closing) return this.setState("closed");
-    this.retryTimer = setTimeout(() => {
-      this.connect(this.lastMessageId).catch((e: { code?: number | string; retryAfterMs?: number }) => {
-        if (e.code === BANNED_CLOSE_CODE || (typeof e.code === "string" && PERMANENT_REFUSALS.has(e.code)))
-          return this.setState("closed");
-        this.retry(attempt + 1, e.retryAfterMs);
-      });
-    }, Math.max(delay, minDelayMs));
+    this.retryTimer = setTimeout(
+      () => {
+        this.connect(this.lastMessageId).catch((e: { code?: number | string; retryAfterMs?: number }) => {
+          if (e.code === BANNED_CLOSE_CODE || (typeof e.code === "string" && PERMANENT_REFUSALS.has(e.code)))
+            return this.setState("closed");
+          this.retry(attempt + 1, e.retryAfterMs);
+        });
+      },
+      Math.max(delay, minDelayMs),
+    );
   }
 
   private async leaveRoom(): Promise<void> {

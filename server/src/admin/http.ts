@@ -36,7 +36,10 @@ function requirePassword(password: string, backoff: LoginBackoff, now: () => num
     const ip = String(req.headers["x-real-ip"] ?? req.socket.remoteAddress ?? "unknown");
     const wait = backoff.retryAfterMs(ip, now());
     if (wait !== undefined) {
-      res.set("Retry-After", String(Math.ceil(wait / 1000))).status(429).send("Too many failed logins, try later");
+      res
+        .set("Retry-After", String(Math.ceil(wait / 1000)))
+        .status(429)
+        .send("Too many failed logins, try later");
       return;
     }
     const header = req.headers.authorization ?? "";

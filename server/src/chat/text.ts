@@ -55,7 +55,10 @@ export function distinctName(name: string, taken: ReadonlySet<string>, maxChars:
   if (!taken.has(nameKey(name))) return name;
   for (let n = 2; ; n++) {
     const suffix = ` ${n}`;
-    const base = [...name].slice(0, maxChars - suffix.length).join("").trimEnd();
+    const base = [...name]
+      .slice(0, maxChars - suffix.length)
+      .join("")
+      .trimEnd();
     const candidate = base + suffix;
     if (!taken.has(nameKey(candidate))) return candidate;
   }

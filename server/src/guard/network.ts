@@ -23,7 +23,12 @@ const CLIENT_IP_HEADERS = ["x-real-ip", "x-forwarded-for", "x-client-ip"] as con
  * `beforeUpgrade` and the counters all see the same one and a client can't choose it.
  */
 function pinClientIp(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() : undefined;
+  const forwarded = trustProxy
+    ? String(req.headers["x-forwarded-for"] ?? "")
+        .split(",")
+        .at(-1)
+        ?.trim()
+    : undefined;
   const ip = forwarded || req.socket.remoteAddress || "unknown";
   for (const h of CLIENT_IP_HEADERS) delete req.headers[h];
   req.headers["x-real-ip"] = ip;
@@ -77,7 +82,8 @@ export function guardHttpServer(server: Server, guard: NetworkGuard): void {
       if (!allowed) return refuse(res, 403, ErrorCode.Unauthorized, `origin ${origin} may not join here`);
       // Matchmaking is where zones get created: the per-address join rate applies here.
       const take = guard.ipLimits.join(req.headers["x-real-ip"] as string, guard.now());
-      if (!take.ok) return refuse(res, 429, ErrorCode.RateLimited, "too many joins from your address", take.retryAfterMs);
+      if (!take.ok)
+        return refuse(res, 429, ErrorCode.RateLimited, "too many joins from your address", take.retryAfterMs);
     } else if (!allowed && isMatchmake(req.url)) {
       return refuse(res, 403, ErrorCode.Unauthorized, `origin ${origin} may not join here`);
     }

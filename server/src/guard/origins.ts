@@ -9,7 +9,14 @@ export class OriginPolicy {
 
   constructor(patterns: readonly string[]) {
     this.patterns = patterns.map(
-      (p) => new RegExp(`^${p.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join("[^/]*")}$`, "i"),
+      (p) =>
+        new RegExp(
+          `^${p
+            .split("*")
+            .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+            .join("[^/]*")}$`,
+          "i",
+        ),
     );
   }
 

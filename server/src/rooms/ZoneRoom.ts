@@ -66,7 +66,8 @@ interface Session {
 const SEND_BUFFER_CHECK_TICKS = 5;
 
 /** A refused join, as the SDK reports it: Colyseus' numeric code plus our coded message. */
-const refusal = (status: number, ...args: Parameters<typeof joinRefusal>) => new ServerError(status, joinRefusal(...args));
+const refusal = (status: number, ...args: Parameters<typeof joinRefusal>) =>
+  new ServerError(status, joinRefusal(...args));
 
 /** Heading changes smaller than this (about 3°) are not replicated. */
 const ROT_QUANTUM_RAD = 0.05;
@@ -217,7 +218,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       limits: this.limits(),
       spawn,
     } satisfies ServerMessages["room_joined"]);
-    if (auth.lastMessageId !== undefined && auth.lastMessageId !== null) await this.sendMissed(client, session, auth.lastMessageId);
+    if (auth.lastMessageId !== undefined && auth.lastMessageId !== null)
+      await this.sendMissed(client, session, auth.lastMessageId);
     this.broadcast("user_joined", { user: this.summary(client.sessionId, user) }, { except: client });
     await this.publishPresence(user);
     this.services.metrics.inc("earshot_joins_total");

@@ -136,7 +136,13 @@ export class EarshotXR {
         }
         const key = s.status === "delivered" ? s.messageId : s.clientMessageId;
         this.panel.upsert(
-          { key, name, content: s.content, status: s.status, error: s.status === "failed" ? s.error.message : undefined },
+          {
+            key,
+            name,
+            content: s.content,
+            status: s.status,
+            error: s.status === "failed" ? s.error.message : undefined,
+          },
           s.clientMessageId,
         );
       }),
@@ -352,7 +358,11 @@ export class EarshotXR {
     });
     const grip = source.grip ?? source.pointer;
     if (this.options.controllerMeshes !== false) {
-      const mesh = CreateBox(`earshot-controller-${hand}`, { width: 0.04, height: 0.03, depth: 0.12 }, this.earshot.scene);
+      const mesh = CreateBox(
+        `earshot-controller-${hand}`,
+        { width: 0.04, height: 0.03, depth: 0.12 },
+        this.earshot.scene,
+      );
       mesh.parent = grip;
       mesh.isPickable = false;
       this.controllerMeshes.push(mesh);
