@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Client } from "@colyseus/sdk";
 import SimplePeer from "simple-peer";
-import { SignJWT } from "jose";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { EarshotClient } from "@earshot/client";
 import type { PeerLike } from "@earshot/client";
 import { bootServer, join, joinVia, until } from "../helpers/server.js";
@@ -511,6 +513,39 @@ describe("names and tokens", () => {
     const guest = await join(server.url, "tok", "Guest");
     expect(selfOf(guest)?.id).toMatch(/^guest_/);
     await guest.room.leave();
+  });
+
+  test("AUTH_JWKS_URL: tokens signed by a key of the set join; issuer and audience are checked", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+    const jwks = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] })),
+    );
+    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+    const rs = (claims: Record<string, unknown>, aud = "earshot") =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setIssuer("https://id.example")
+        .setAudience(aud)
+        .setExpirationTime("5m")
+        .sign(privateKey);
+    const s2 = await bootServer(
+      {},
+      { env: { AUTH_JWKS_URL: url, AUTH_ISSUER: "https://id.example", AUTH_AUDIENCE: "earshot" } },
+    );
+    try {
+      const ok = await join(s2.url, "jwks", "X", { token: await rs({ sub: "rsa-user", name: "Ria" }) });
+      expect(selfOf(ok)).toMatchObject({ id: "rsa-user", name: "Ria" });
+      await ok.room.leave();
+      const e = await join(s2.url, "jwks", "X", { token: await rs({ sub: "u" }, "someone-else") }).catch(
+        (x: Error) => x,
+      );
+      expect((e as Error).message).toMatch(/^unauthorized: /);
+    } finally {
+      await s2.close();
+      jwks.close();
+    }
   });
 
   test("GUEST_ACCESS=false refuses joins without a token; the authenticate hook still wins", async () => {

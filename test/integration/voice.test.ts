@@ -60,6 +60,8 @@ test("walking out closes the links on both sides; walking back re-pairs and audi
   await b.enter("walk", 4);
   const hears = (x: Bot, y: Bot, f: number) => (x.listeners.get(y.client.sessionId!)?.magnitude(f) ?? 0) > 0.05;
   await eventually(() => hears(a, b, 900), 15_000, "A hears B");
+  // Links are symmetric: who A hears is who hears A, and the client says so.
+  await eventually(() => a.client.hearers.includes(b.client.sessionId!), 5_000, "B among A's hearers");
   const closed = new Promise<string>((r) => a.client.once("peerClosed", (_id, reason) => r(reason)));
   void walkX((x, y, z) => b.client.sendPosition(x, y, z), 4, 30);
   expect(await closed).toBe("out_of_range");
@@ -68,6 +70,7 @@ test("walking out closes the links on both sides; walking back re-pairs and audi
     5_000,
     "no peer connection left",
   );
+  await eventually(() => a.client.hearers.length === 0, 5_000, "nobody hears A");
   await walkX((x, y, z) => b.client.sendPosition(x, y, z), 30, 3);
   await eventually(() => hears(a, b, 900) && hears(b, a, 500), 15_000, "audio after re-pairing");
 });
