@@ -83,6 +83,17 @@ describeWithChromium("demo world in three browsers", () => {
       );
       expect(await p.locator("#messages b").count()).toBe(0);
     }
+    // Ann sees it in a bubble over Bob's avatar too (desktop bubbles), as text.
+    const bobSid = await sid(bob);
+    await eventually(
+      async () =>
+        (await ann.evaluate(
+          (id) => (window as any).demo.earshot.enableChatBubbles().textOver((window as any).demo.avatars.get(id)?.body),
+          bobSid,
+        )) === "Hello <b>plaza</b>!",
+      5_000,
+      "the bubble over Bob at Ann's",
+    );
   });
 
   test("the two nearest hear each other, measured on their voice sounds; the far one hears neither", async () => {

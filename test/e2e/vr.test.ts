@@ -73,6 +73,13 @@ describeWithChromium("VR: an emulated Quest 3 beside a desktop page", () => {
     expect(await device(vr, (d) => !!d.activeSession)).toBe(true);
     const xrCam = await on(vr, (d) => d.xr().xr.baseExperience.camera.globalPosition.asArray());
     expect(Math.hypot(xrCam[0] - before[0], xrCam[2] - before[2])).toBeLessThan(0.3);
+    // And facing where the avatar faced (the desktop camera looked along +z).
+    const [fx, , fz] = await on(
+      vr,
+      (d) => d.xr().xr.baseExperience.camera.getForwardRay(1).direction.asArray() as number[],
+    );
+    expect(fz!).toBeGreaterThan(0.9);
+    expect(Math.abs(fx!)).toBeLessThan(0.3);
     await eventually(async () => (await hears(vr, deskSid)) && (await hears(desk, vrSid)), 10_000, "voice in VR");
   });
 
