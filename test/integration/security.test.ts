@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { Client } from "@colyseus/sdk";
 import SimplePeer from "simple-peer";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
@@ -334,6 +334,7 @@ describe("caps", () => {
         await sleep(1_000);
       }
     })();
+    const errors = vi.spyOn(console, "error");
     // An attacker from ten addresses opens zones as fast as matchmaking lets it.
     const results = await Promise.all(
       Array.from({ length: 110 }, (_, i) =>
@@ -346,6 +347,10 @@ describe("caps", () => {
     const ok = results.filter((r) => r === "ok").length;
     expect(ok + before).toBe(100);
     for (const r of results.filter((x) => x !== "ok")) expect(r).toMatch(/^server_full: .*\(retry in \d+ ms\)$/);
+    // Refusals are counted, not logged: repeating one must not write a stack trace each time.
+    expect(errors.mock.calls.filter((c) => String(c).includes("server_full"))).toEqual([]);
+    errors.mockRestore();
+    expect(server.metrics.counters.get("earshot_refusals_total")).toBeGreaterThanOrEqual(10);
     await sleep(3_000);
     stop = true;
     await chatter;

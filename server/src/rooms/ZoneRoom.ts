@@ -21,6 +21,7 @@ import {
   joinOptionsSchema,
   joinRefusal,
   parseClientMessage,
+  parseJoinRefusal,
 } from "@earshot/protocol";
 import type { ClientMessage, ClientMessages, IceServer, Limits, RosterEntry, ServerMessages } from "@earshot/protocol";
 import { ProximityEngine } from "../culling/engine.js";
@@ -302,6 +303,13 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   }
 
   override onUncaughtException(error: unknown, methodName: string): void {
+    // Colyseus reports a join or zone refused on purpose here too: the client got its code,
+    // and a refusal an attacker can repeat at will must not write a stack trace each time.
+    const cause = (error as { cause?: unknown } | null)?.cause ?? error;
+    if (cause instanceof ServerError && parseJoinRefusal(cause.message)) {
+      this.services.metrics.inc("earshot_refusals_total");
+      return;
+    }
     this.services.metrics.inc("earshot_uncaught_errors_total");
     console.error(`[earshot] ${this.zoneId} ${methodName}:`, error);
   }
