@@ -93,6 +93,15 @@ test("an unanswered offer gets peer_unavailable with reason timeout; the link cl
   for (const j of [a, b]) await j.room.leave();
 });
 
+test("a link whose initiator never offers (the offer was lost or refused) closes after the timeout and forms again", async () => {
+  const [a, b] = await pair("relay-silent");
+  // No offer at all: the wait for an answer began with new_peer.
+  expect(await a.inbox.next("peer_unavailable")).toEqual({ peerId: b.room.sessionId, reason: "timeout" });
+  expect(await b.inbox.next("peer_closed")).toEqual({ peerId: a.room.sessionId, reason: "failed" });
+  expect(await a.inbox.next("new_peer", () => true, { fresh: true })).toEqual({ peerId: b.room.sessionId });
+  for (const j of [a, b]) await j.room.leave();
+});
+
 test("a target that leaves before answering gives reason left", async () => {
   const [a, b] = await pair("relay-left");
   a.room.send("offer", { to: b.room.sessionId, sdp: "v=0" });

@@ -539,7 +539,12 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   }
 
   protected apply(result: TickResult): void {
-    for (const [initiator, other] of result.opened) this.sendTo(initiator, "new_peer", { peerId: other });
+    for (const [initiator, other] of result.opened) {
+      this.sendTo(initiator, "new_peer", { peerId: other });
+      // The answer is awaited from now, not from the offer: an offer that never came (lost,
+      // refused as rate_limited) would otherwise leave a link that never connects.
+      this.offers.offered(initiator, other);
+    }
     this.closeLinks(result.closed);
     for (const id of result.cull) this.sendTo(id, "cull_update", this.engine.cullUpdate(id));
     for (const [viewer, target] of result.viewRemove) {
