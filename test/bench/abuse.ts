@@ -4,7 +4,7 @@
  * the same user alone, in one run. `--json` prints one object.
  */
 import { Client } from "@colyseus/sdk";
-import { bootServer, joinVia } from "../helpers/server.js";
+import { DEFAULT_CAPS_BEHIND_PROXY, bootServer, joinVia } from "../helpers/server.js";
 import type { Joined } from "../helpers/server.js";
 
 const json = process.argv.includes("--json");
@@ -15,13 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const server = await bootServer(
   {},
   {
-    env: {
-      TRUST_PROXY: "true",
-      MAX_CONNECTIONS_PER_IP: "20",
-      JOINS_PER_IP_PER_S: "5",
-      JOIN_BURST_PER_IP: "20",
-      MAX_ZONES: "100",
-    },
+    env: DEFAULT_CAPS_BEHIND_PROXY,
   },
 );
 const long = "x".repeat(480);

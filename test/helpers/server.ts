@@ -14,6 +14,18 @@ export function tempDb(): string {
 }
 
 /**
+ * The per-IP and zone caps at their defaults, behind a trusted proxy: each test client picks
+ * its address with an `X-Forwarded-For` header (they all come from 127.0.0.1).
+ */
+export const DEFAULT_CAPS_BEHIND_PROXY: Record<string, string> = {
+  TRUST_PROXY: "true",
+  MAX_CONNECTIONS_PER_IP: "20",
+  JOINS_PER_IP_PER_S: "5",
+  JOIN_BURST_PER_IP: "20",
+  MAX_ZONES: "100",
+};
+
+/**
  * Boots a real Earshot server on a free port with a temp SQLite file. Every test client comes
  * from 127.0.0.1, so the per-IP caps are lifted, and bots place themselves with their first
  * position (`allowClientSpawn`), unless a test sets them: test/integration/security.test.ts does.

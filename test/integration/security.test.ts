@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EarshotClient } from "@earshot/client";
 import type { PeerLike } from "@earshot/client";
-import { bootServer, join, joinVia, until } from "../helpers/server.js";
+import { DEFAULT_CAPS_BEHIND_PROXY, bootServer, join, joinVia, until } from "../helpers/server.js";
 import type { Joined } from "../helpers/server.js";
 
 type Server = Awaited<ReturnType<typeof bootServer>>;
@@ -278,13 +278,7 @@ describe("caps", () => {
     server = await bootServer(
       {},
       {
-        env: {
-          TRUST_PROXY: "true",
-          MAX_CONNECTIONS_PER_IP: "20",
-          JOINS_PER_IP_PER_S: "5",
-          JOIN_BURST_PER_IP: "20",
-          MAX_ZONES: "100",
-        },
+        env: DEFAULT_CAPS_BEHIND_PROXY,
       },
     );
   });
