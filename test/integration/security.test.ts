@@ -492,6 +492,17 @@ describe("names and tokens", () => {
       const e = await join(server.url, "names", reserved).catch((x: Error) => x);
       expect((e as Error).message).toMatch(/^invalid_message: the name .* is reserved/);
     }
+    // The client knows the name it got, and its own messages carry it.
+    const client = new EarshotClient({
+      serverUrl: server.url,
+      user: { name: "Alice" },
+      createPeer: (o) => new SimplePeer(o as SimplePeer.Options) as unknown as PeerLike,
+    });
+    await client.join("names");
+    expect(client.name).toBe("Alice 5");
+    await client.sendChat("it is me").done;
+    expect(client.messages.at(-1)).toMatchObject({ name: "Alice 5", content: "it is me" });
+    await client.close();
     for (const j of [alice, ...copies, zwj]) await j.room.leave();
   });
 

@@ -19,6 +19,7 @@ import { VoiceBehavior } from "./VoiceBehavior.js";
 import { ChatBubbles } from "./ChatBubbles.js";
 import type { ChatBubbleOptions } from "./ChatBubbles.js";
 import { EarshotXR } from "./xr/EarshotXR.js";
+import { yawOf } from "./xr/locomotion.js";
 import type { EarshotXROptions } from "./xr/EarshotXR.js";
 import type { WebXRDefaultExperience } from "@babylonjs/core/XR/webXRDefaultExperience.js";
 
@@ -81,6 +82,10 @@ interface Voice {
 }
 
 const POSITION_INTERVAL_MS = 100;
+
+/** World position of a camera or a node. */
+const positionOf = (node: TransformNode | Camera): Vector3 =>
+  "globalPosition" in node ? node.globalPosition : node.getAbsolutePosition();
 const FORWARD = new Vector3(0, 0, 1);
 
 /**
@@ -260,26 +265,38 @@ export class Earshot {
    */
   usePoseOf(node: TransformNode | Camera | undefined, moveTo?: (x: number, z: number) => void): void {
     this.poseOverride = node;
-    this.poseMoveTo = node ? moveTo : undefined;
+    this.poseMoveTo = node && (moveTo ?? ((x, z) => node.position.set(x, node.position.y, z)));
     this.lastSent.at = 0; // publish the new source's pose at the next frame
   }
 
   /** The horizontal direction your avatar faces (the desktop node). */
   localAvatarForward(): Vector3 | undefined {
-    const node = this.options.localAvatar ?? this.scene.activeCamera;
-    return node?.getDirection(FORWARD);
+    return this.desktopNode?.getDirection(FORWARD);
   }
 
   /** Where your avatar stands (the desktop node, not an XR override). */
   localAvatarPosition(): Vector3 | undefined {
-    const node = this.options.localAvatar ?? this.scene.activeCamera;
-    if (!node) return undefined;
-    return "globalPosition" in node ? node.globalPosition.clone() : node.getAbsolutePosition().clone();
+    const node = this.desktopNode;
+    return node ? positionOf(node).clone() : undefined;
   }
 
-  /** Moves your avatar as the server does (see {@link EarshotOptions.moveLocalAvatar}). */
-  moveLocalAvatar(position: Vector3, reason: TeleportReason): void {
-    this.moveLocal(position, reason);
+  /**
+   * Moves your avatar as the server does (see {@link EarshotOptions.moveLocalAvatar}); in XR
+   * the headset's place moves with it, except for `xr` (the session handing back its place).
+   */
+  moveLocalAvatar(p: { x: number; y: number; z: number }, reason: TeleportReason): void {
+    const position = new Vector3(p.x, p.y, p.z);
+    if (reason !== "xr") this.poseMoveTo?.(p.x, p.z);
+    if (this.options.moveLocalAvatar) this.options.moveLocalAvatar(position, reason);
+    else this.desktopNode?.position.copyFrom(position);
+    // The server knows this spot already: nothing to publish until we move on from it.
+    this.lastSent = { ...this.lastSent, x: p.x, y: p.y, z: p.z };
+    this.onLocalAvatarMovedObservable.notifyObservers({ position, reason });
+  }
+
+  /** The node that stands for you outside XR: `localAvatar`, else the active camera. */
+  private get desktopNode(): TransformNode | Camera | null {
+    return this.options.localAvatar ?? this.scene.activeCamera;
   }
 
   /** Leaves, disposes every sound and observer, closes the audio engine; safe twice. */
@@ -323,8 +340,8 @@ export class Earshot {
       c.on("peerClosed", (peerId) => this.removeVoice(peerId)),
       c.on("peerVoiceState", (s) => this.onPeerVoiceStateObservable.notifyObservers(s)),
       c.on("hearersChanged", (ids) => this.onHearersChangedObservable.notifyObservers(ids)),
-      c.on("spawned", (p) => this.moveLocal(p, "spawn")),
-      c.on("positionCorrected", (p) => this.moveLocal(p, "corrected")),
+      c.on("spawned", (p) => this.moveLocalAvatar(p, "spawn")),
+      c.on("positionCorrected", (p) => this.moveLocalAvatar(p, "corrected")),
     );
     const joined = await c.join(this.options.zoneId);
     for (const u of joined.users) this.roster.set(u.sessionId, u);
@@ -373,29 +390,11 @@ export class Earshot {
     if (now - this.lastSent.at >= POSITION_INTERVAL_MS) this.publishPosition(now);
   }
 
-  private moveLocal(p: { x: number; y: number; z: number }, reason: TeleportReason): void {
-    const position = new Vector3(p.x, p.y, p.z);
-    // In XR the headset's camera is you: the server's correction moves it (its height stays the head's).
-    if (this.poseOverride && reason !== "xr") {
-      if (this.poseMoveTo) this.poseMoveTo(p.x, p.z);
-      else this.poseOverride.position.set(p.x, this.poseOverride.position.y, p.z);
-    }
-    if (this.options.moveLocalAvatar) this.options.moveLocalAvatar(position, reason);
-    else {
-      const node = this.options.localAvatar ?? this.scene.activeCamera;
-      node?.position.copyFrom(position);
-    }
-    // The server knows this spot already: nothing to publish until we move on from it.
-    this.lastSent = { ...this.lastSent, x: p.x, y: p.y, z: p.z };
-    this.onLocalAvatarMovedObservable.notifyObservers({ position, reason });
-  }
-
   private publishPosition(now: number): void {
-    const node = this.poseOverride ?? this.options.localAvatar ?? this.scene.activeCamera;
+    const node = this.poseOverride ?? this.desktopNode;
     if (!node) return;
-    const p = "globalPosition" in node ? node.globalPosition : node.getAbsolutePosition();
-    const forward = node.getDirection(FORWARD);
-    const rotY = Math.atan2(forward.x, forward.z);
+    const p = positionOf(node);
+    const rotY = yawOf(node.getDirection(FORWARD));
     const dm = this.options.positionDeadband?.metres ?? 0.05;
     const dr = this.options.positionDeadband?.radians ?? 0.05;
     const last = this.lastSent;

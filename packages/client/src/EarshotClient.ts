@@ -144,6 +144,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** The last position sent (or set by the server), restored after a fresh join where clients may spawn. */
   private position?: ClientMessages["position"];
   private hearerIds: readonly string[] = [];
+  private serverName?: string;
   private closing = false;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private roomJoinedWaiter?: (info: ServerMessages["room_joined"]) => void;
@@ -171,6 +172,11 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** Peers that can hear you now: your voice links, as the server's last `cull_update` said. */
   get hearers(): readonly string[] {
     return this.hearerIds;
+  }
+
+  /** Your name as the server shows it to others (cleaned, maybe with a suffix); the asked-for one until joined. */
+  get name(): string {
+    return this.serverName ?? this.options.user.name;
   }
 
   /** The position the server has for you, as far as this client knows. */
@@ -420,6 +426,8 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
         return;
       case "room_joined":
         this.zoneId = m.zoneId;
+        // The server may have changed the name (cleaned, or "Alice 2" beside another Alice).
+        this.serverName = m.users.find((u) => u.sessionId === this.sessionId)?.name;
         // On a rejoin, history newer than what we had is news; on a first join it is the past.
         this.addMessages(m.history, this.messages.length > 0);
         this.emit("joined", m);
@@ -445,7 +453,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
         const own = {
           messageId: m.messageId,
           from: this.userId ?? "",
-          name: this.options.user.name,
+          name: this.name,
           content: p.content,
           timestamp: m.timestamp,
         };

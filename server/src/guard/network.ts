@@ -74,18 +74,16 @@ export function guardHttpServer(server: Server, guard: NetworkGuard): void {
   const onRequest = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners("request");
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    pinClientIp(req, guard.trustProxy);
+    const ip = pinClientIp(req, guard.trustProxy);
     const origin = req.headers.origin;
     const allowed = guard.origins.allows(origin, req.headers.host);
     filterCors(res, allowed && !isAdmin(req.url));
-    if (isMatchmake(req.url) && req.method === "POST") {
+    if (isMatchmake(req.url)) {
       if (!allowed) return refuse(res, 403, ErrorCode.Unauthorized, `origin ${origin} may not join here`);
       // Matchmaking is where zones get created: the per-address join rate applies here.
-      const take = guard.ipLimits.join(req.headers["x-real-ip"] as string, guard.now());
-      if (!take.ok)
+      const take = req.method === "POST" ? guard.ipLimits.join(ip, guard.now()) : undefined;
+      if (take && !take.ok)
         return refuse(res, 429, ErrorCode.RateLimited, "too many joins from your address", take.retryAfterMs);
-    } else if (!allowed && isMatchmake(req.url)) {
-      return refuse(res, 403, ErrorCode.Unauthorized, `origin ${origin} may not join here`);
     }
     for (const l of onRequest) l.call(server, req, res);
   });

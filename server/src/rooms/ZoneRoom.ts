@@ -151,7 +151,6 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const ip = context.ip ?? "unknown";
     const limits = this.services.ipLimits;
     if (!limits.mayConnect(ip)) {
-      this.services.metrics.inc("earshot_refused_joins_total");
       throw refusal(
         4429,
         ErrorCode.RateLimited,

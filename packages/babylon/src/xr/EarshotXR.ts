@@ -10,7 +10,7 @@ import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
 import { Observable } from "@babylonjs/core/Misc/observable.js";
 import type { Earshot } from "../Earshot.js";
 import { ChatKeyboard } from "./ChatKeyboard.js";
-import { SnapTurn, stickStep } from "./locomotion.js";
+import { SnapTurn, stickStep, yawOf } from "./locomotion.js";
 import type { SnapTurnOptions } from "./locomotion.js";
 import { WristPanel } from "./WristPanel.js";
 import type { MicState } from "./WristPanel.js";
@@ -57,6 +57,8 @@ export interface EarshotXROptions {
 /** Default quick replies of the VR keyboard. */
 export const DEFAULT_QUICK_REPLIES: readonly string[] = ["👋", "yes", "no", "one moment"];
 
+const FORWARD = new Vector3(0, 0, 1);
+
 const DEFAULTS = {
   speedMS: 2,
   mute: { hand: "left", component: "x-button" } as XRButtonBinding,
@@ -100,6 +102,8 @@ export class EarshotXR {
   /** Where the session must start (the avatar), until the XR camera is there. */
   private start?: Vector3;
   private startFrames = 0;
+  /** Scratch for the per-frame heading (no allocation per frame). */
+  private readonly forward = new Vector3();
   private disposed = false;
 
   constructor(
@@ -130,7 +134,7 @@ export class EarshotXR {
       c.on("chat", (m) => this.panel?.upsert({ key: m.messageId, name: m.name, content: m.content })),
       c.on("chatStatus", (s) => {
         if (!this.panel) return;
-        const name = c.options.user.name;
+        const name = c.name;
         if (s.status === "pending") {
           return this.panel.upsert({ key: s.clientMessageId, name, content: s.content, status: "pending" });
         }
@@ -191,13 +195,12 @@ export class EarshotXR {
       );
     const k = this.keyboard;
     if (open) {
-      const forward = camera.getDirection(Vector3.Forward());
-      forward.y = 0;
-      forward.normalize();
-      k.mesh.position.copyFrom(camera.globalPosition).addInPlace(forward.scale(0.6));
+      const yaw = yawOf(camera.getDirection(Vector3.Forward()));
+      const ahead = new Vector3(Math.sin(yaw), 0, Math.cos(yaw)).scaleInPlace(0.6);
+      k.mesh.position.copyFrom(camera.globalPosition).addInPlace(ahead);
       k.mesh.position.y -= 0.25;
       // A plane shows its front to -z: face the head.
-      k.mesh.rotation.set(0.5, Math.atan2(forward.x, forward.z), 0);
+      k.mesh.rotation.set(0.5, yaw, 0);
     }
     k.visible = open;
   }
@@ -236,7 +239,7 @@ export class EarshotXR {
     camera.rotationQuaternion.set(0, 0, 0, 1);
     camera.parent = this.rig;
     this.rig.position.setAll(0);
-    this.rig.rotation.set(0, forward ? Math.atan2(forward.x, forward.z) : 0, 0);
+    this.rig.rotation.set(0, forward ? yawOf(forward) : 0, 0);
     this.start = avatar;
     this.startFrames = 0;
     this.inXR = true;
@@ -288,8 +291,8 @@ export class EarshotXR {
     if (move !== false) {
       const stick = this.stick(move?.hand ?? "left");
       if (stick && dt > 0) {
-        const forward = camera.getDirection(Vector3.Forward());
-        const yaw = Math.atan2(forward.x, forward.z);
+        camera.getDirectionToRef(FORWARD, this.forward);
+        const yaw = yawOf(this.forward);
         const s = stickStep(stick.x, stick.y, yaw, move?.speedMS ?? DEFAULTS.speedMS, dt);
         if (s.x !== 0 || s.z !== 0) {
           let step = new Vector3(s.x, 0, s.z);
@@ -389,7 +392,7 @@ export class EarshotXR {
   private refillPanel(): void {
     if (!this.panel) return;
     const c = this.earshot.client;
-    for (const m of c.messages.slice(-50))
+    for (const m of c.messages.slice(-this.panel.maxLines))
       this.panel.upsert({
         key: m.messageId,
         name: m.name,

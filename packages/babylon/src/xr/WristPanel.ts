@@ -48,7 +48,8 @@ export class WristPanel {
 
   constructor(
     scene: Scene,
-    private readonly maxLines: number,
+    /** Messages kept; older ones leave the top. */
+    readonly maxLines: number,
     widthM = 0.26,
   ) {
     const { mesh, texture, frame } = guiPlane(scene, "earshot-wrist-panel", widthM, { width: 1024, height: 768 });

@@ -1,5 +1,10 @@
 /** Thumbstick locomotion maths, pure: sticks and heading in, a step and a turn out. */
 
+/** Heading (radians, 0 = +z, positive towards +x) of a direction; its height is ignored. */
+export function yawOf(direction: { x: number; z: number }): number {
+  return Math.atan2(direction.x, direction.z);
+}
+
 /** Settings of {@link SnapTurn}. */
 export interface SnapTurnOptions {
   /** Turn per flick, radians. Default π/4 (45°). */
