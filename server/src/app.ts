@@ -1,8 +1,7 @@
 import "./node20.js";
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { LocalDriver, LocalPresence, Server } from "@colyseus/core";
-import type { Presence, matchMaker } from "@colyseus/core";
+import { LocalDriver, LocalPresence, Server, matchMaker } from "@colyseus/core";
 import { Encoder } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ZONE_ROOM } from "@earshot/protocol";
@@ -11,8 +10,8 @@ import { Moderation } from "./admin/moderation.js";
 import type { EarshotConfig } from "./config.js";
 import { Metrics } from "./rooms/services.js";
 import type { ZoneServices } from "./rooms/services.js";
-import { zoneRoomWith } from "./rooms/ZoneRoom.js";
-import type { ZoneRoom } from "./rooms/ZoneRoom.js";
+import { ZoneRoom, zoneRoomWith } from "./rooms/ZoneRoom.js";
+import { RedisWatch, guardMatchmaking } from "./scale/redis.js";
 import { openChatStore } from "./storage/index.js";
 import { jwtAuthenticator } from "./auth/jwt.js";
 import { IpLimits } from "./guard/ipLimits.js";
@@ -20,6 +19,8 @@ import { beforeUpgrade, guardHttpServer } from "./guard/network.js";
 import type { NetworkGuard } from "./guard/network.js";
 import { OriginPolicy } from "./guard/origins.js";
 import type { ChatStore } from "./storage/ChatStore.js";
+import { GuardedStore } from "./storage/GuardedStore.js";
+import { ThrottledLog } from "./util/throttledLog.js";
 
 // A zone's full roster (500 users by default) is sent on join and exceeds the 8 KB default.
 Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
@@ -43,19 +44,42 @@ export interface EarshotServer {
   port: number;
   adminPassword: string;
   metrics: Metrics;
-  store: ChatStore;
+  /** The chat store, guarded: down during a database outage (see `/healthz`), never fatal. */
+  store: GuardedStore;
   /** Bans by user id, shared by every process through the presence (also at `/admin/api/bans`). */
   moderation: Moderation;
   /** Stops accepting, closes rooms, the store and the presence; safe twice. */
   close(): Promise<void>;
 }
 
-async function redisBackends(url: string): Promise<{ presence: Presence; driver: matchMaker.MatchMakerDriver }> {
-  const [{ RedisPresence }, { RedisDriver }] = await Promise.all([
-    import("@colyseus/redis-presence"),
-    import("@colyseus/redis-driver"),
-  ]);
-  return { presence: new RedisPresence(url), driver: new RedisDriver(url) };
+/** After a Redis restart: this process's zone rooms write their presence entries again. */
+async function reannounceRooms(): Promise<void> {
+  for (const listing of await matchMaker.query({ processId: matchMaker.processId })) {
+    const room = matchMaker.getLocalRoomById(listing.roomId);
+    if (room instanceof ZoneRoom) room.reannounce();
+  }
+}
+
+/**
+ * Colyseus' logger with errors and warnings throttled: stack traces are cut to their first
+ * line, which is also the throttling key. Our own bugs are logged by `onUncaughtException`.
+ */
+function quietLogger(notices: ThrottledLog, metrics: Metrics) {
+  const line = (args: unknown[]) =>
+    args.map((a) => (a instanceof Error ? a.message : String(a)).split("\n")[0]).join(" ");
+  return {
+    debug: () => {},
+    trace: () => {},
+    info: (...args: unknown[]) => console.info(...args),
+    warn: (...args: unknown[]) => void notices.log(`colyseus:${line(args)}`, `[colyseus] ${line(args)}`),
+    error: (...args: unknown[]) => {
+      const text = line(args);
+      // Colyseus logs a frame it could not decode (the client is closed with 1011).
+      if (/^(RangeError|TypeError|Error|SyntaxError)\b/.test(text))
+        metrics.inc('earshot_refused_frames_total{reason="undecodable"}');
+      notices.log(`colyseus:${text}`, `[colyseus] ${text}`);
+    },
+  };
 }
 
 /**
@@ -64,11 +88,12 @@ async function redisBackends(url: string): Promise<{ presence: Presence; driver:
  */
 export async function startEarshot(config: EarshotConfig, options: StartOptions = {}): Promise<EarshotServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const store = options.store ?? (await openChatStore(config));
-  const { presence, driver } = config.redisUrl
-    ? await redisBackends(config.redisUrl)
-    : { presence: new LocalPresence(), driver: new LocalDriver() };
+  const store = new GuardedStore(options.store ?? (await openChatStore(config)), { log });
+  const redis = config.redisUrl ? new RedisWatch(config.redisUrl, log, reannounceRooms) : undefined;
+  guardMatchmaking(redis);
+  const { presence, driver } = redis ?? { presence: new LocalPresence(), driver: new LocalDriver() };
   const metrics = new Metrics();
+  const notices = new ThrottledLog(log);
   const moderation = new Moderation(presence);
   const generated = !config.adminPassword;
   const adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
@@ -97,12 +122,16 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     driver,
     publicAddress: config.publicAddress,
     greet: false,
+    // Colyseus logs each undecodable frame with a stack, and Redis' client each failed
+    // reconnect: one line a minute per kind, counted in earshot_refused_frames_total.
+    logger: quietLogger(notices, metrics),
     gracefullyShutdown: false,
     express: (app) =>
       mountHttp(app, {
         adminPassword,
         metrics,
         presence,
+        store,
         moderation,
         staticDir: config.staticDir,
         adminLoginFailuresPerMin: access.adminLoginFailuresPerMin,
@@ -120,6 +149,7 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     ipLimits,
     liveZones: { count: 0 },
     log,
+    notices,
   };
   server.define(ZONE_ROOM, zoneRoomWith(services, options.roomClass)).filterBy(["zoneId"]);
   await server.listen(config.port, config.host);

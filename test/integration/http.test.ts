@@ -16,7 +16,7 @@ const basic = (user: string, pw: string) => ({
 test("/healthz answers 200", async () => {
   const res = await fetch(`${server.url}/healthz`);
   expect(res.status).toBe(200);
-  expect(await res.json()).toEqual({ ok: true });
+  expect(await res.json()).toEqual({ ok: true, store: "up" });
 });
 
 test("/admin needs the password: 401 without or with a wrong one, 200 with it", async () => {

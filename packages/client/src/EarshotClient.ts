@@ -135,6 +135,15 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private readonly sdk: Client;
   private readonly seen = new Set<string>();
   private readonly pending = new Map<string, ChatStatus & { status: "pending" }>();
+  /**
+   * Chats waiting for the chat store (`store_unavailable`), oldest first, and chats sent after
+   * them: they go out again together, in order, after the server's `retryAfterMs`.
+   */
+  private readonly held: string[] = [];
+  /** Held chats sent again and not yet answered: later chats wait behind them. */
+  private readonly resent = new Set<string>();
+  private resendTimer?: ReturnType<typeof setTimeout>;
+  private catchUpTimer?: ReturnType<typeof setTimeout>;
   private iceServers: IceServer[] = [];
   /** Limits and proximity settings of the zone, from `room_joined`. */
   limits?: ServerMessages["room_joined"]["limits"];
@@ -208,7 +217,11 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     return joined;
   }
 
-  /** Sends a chat message; its status goes pending -> delivered | failed (`chatStatus`). */
+  /**
+   * Sends a chat message; its status goes pending -> delivered | failed (`chatStatus`). While
+   * the server's chat store is down (`store_unavailable`) it stays pending and is sent again
+   * by itself, with the same `clientMessageId` (the server never stores it twice), in order.
+   */
   sendChat(content: string): ChatStatus & { done: Promise<ChatStatus> } {
     const clientMessageId = `c${Date.now().toString(36)}-${(nextRef++).toString(36)}`;
     const status = { clientMessageId, status: "pending" as const, content };
@@ -222,7 +235,9 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       });
     });
     this.emit("chatStatus", status);
-    this.send("chat", { content, clientMessageId });
+    // Behind chats waiting for the store: sent with them, so the zone sees them in order.
+    if (this.held.length > 0 || this.resent.size > 0) this.held.push(clientMessageId);
+    else this.send("chat", { content, clientMessageId });
     return { ...status, done };
   }
 
@@ -307,6 +322,8 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     if (this.closing && this.state === "closed") return;
     this.closing = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.resendTimer);
+    clearTimeout(this.catchUpTimer);
     this.voice.closeAll("closed");
     if (this.room) await this.leaveRoom();
     for (const t of this.micStream?.getTracks() ?? []) t.stop();
@@ -450,6 +467,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
         const p = m.clientMessageId ? this.pending.get(m.clientMessageId) : undefined;
         if (!p) return;
         this.pending.delete(p.clientMessageId);
+        this.settleResent(p.clientMessageId);
         const own = {
           messageId: m.messageId,
           from: this.userId ?? "",
@@ -469,8 +487,17 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       }
       case "error": {
         const p = m.ref ? this.pending.get(m.ref) : undefined;
+        // A catch-up burst of resent chats may meet the rate limit: they wait their turn too.
+        const wasResent = p !== undefined && this.resent.has(p.clientMessageId);
+        if (p && wasResent && m.code === ErrorCode.RateLimited) return this.hold(p.clientMessageId, m.retryAfterMs);
+        if (m.code === ErrorCode.StoreUnavailable) {
+          if (p) return this.hold(p.clientMessageId, m.retryAfterMs);
+          // History or catch-up could not be read: ask again.
+          if (m.ref === "reconnect") return this.catchUpLater(m.retryAfterMs);
+        }
         if (p) {
           this.pending.delete(p.clientMessageId);
+          this.settleResent(p.clientMessageId);
           this.emit("chatStatus", {
             clientMessageId: p.clientMessageId,
             status: "failed",
@@ -501,6 +528,40 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       default:
         return;
     }
+  }
+
+  /** A chat the store could not take: held, in send order, and sent again after `retryAfterMs`. */
+  private hold(clientMessageId: string, retryAfterMs = 1_000): void {
+    this.resent.delete(clientMessageId);
+    // clientMessageIds of this client sort by their counter: keep the held list in send order.
+    const order = (id: string) => Number.parseInt(id.slice(id.indexOf("-") + 1), 36);
+    this.held.push(clientMessageId);
+    this.held.sort((a, b) => order(a) - order(b));
+    this.resendTimer ??= setTimeout(() => this.resendHeld(), retryAfterMs);
+  }
+
+  private resendHeld(): void {
+    this.resendTimer = undefined;
+    for (const id of this.held.splice(0)) {
+      const p = this.pending.get(id);
+      if (!p) continue;
+      this.resent.add(id);
+      this.send("chat", { content: p.content, clientMessageId: id });
+    }
+  }
+
+  /** A resent chat was answered: once none is in flight, chats queued behind them go out. */
+  private settleResent(clientMessageId: string): void {
+    this.resent.delete(clientMessageId);
+    if (this.resent.size === 0 && this.held.length > 0 && this.resendTimer === undefined) this.resendHeld();
+  }
+
+  private catchUpLater(retryAfterMs = 1_000): void {
+    clearTimeout(this.catchUpTimer);
+    this.catchUpTimer = setTimeout(
+      () => this.send("reconnect", { lastMessageId: this.lastMessageId ?? null }),
+      retryAfterMs,
+    );
   }
 
   /** Adds unseen messages in id order; returns (and with `announce` emits) the new ones. */

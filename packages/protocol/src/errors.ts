@@ -16,6 +16,10 @@ export const ErrorCode = {
   ServerFull: "server_full",
   /** Something failed on the server's side. */
   Internal: "internal",
+  /** The chat store (PostgreSQL or SQLite) is down: nothing was stored; retry after `retryAfterMs`. */
+  StoreUnavailable: "store_unavailable",
+  /** A service the server needs (Redis) is down: retry the join after `retryAfterMs`. */
+  ServiceUnavailable: "service_unavailable",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -7,6 +7,7 @@ import { monitor } from "@colyseus/monitor";
 import express from "express";
 import { ZONE_ROOM } from "@earshot/protocol";
 import type { Metrics } from "../rooms/services.js";
+import type { GuardedStore } from "../storage/GuardedStore.js";
 import { moderationRoutes } from "./moderation.js";
 import type { Moderation } from "./moderation.js";
 import { presenceKey } from "../rooms/ZoneRoom.js";
@@ -16,6 +17,8 @@ export interface HttpDeps {
   adminPassword: string;
   metrics: Metrics;
   presence: Presence;
+  /** Its health is `/healthz`'s answer. */
+  store: Pick<GuardedStore, "check">;
   moderation: Moderation;
   staticDir?: string;
   /** Failed logins per IP in a minute before 429 (doubling waits). */
@@ -78,8 +81,10 @@ const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Earshot</title>
 
 /** Routes of the HTTP side: health, metrics, zones, the admin monitor and the demo. */
 export function mountHttp(app: express.Application, deps: HttpDeps): void {
-  app.get("/healthz", (_req, res) => {
-    res.json({ ok: true });
+  // For load balancers: 503 while the chat store is down (rooms and voice still work).
+  app.get("/healthz", async (_req, res) => {
+    const up = await deps.store.check();
+    res.status(up ? 200 : 503).json({ ok: up, store: up ? "up" : "down" });
   });
   app.get("/api/zones", async (_req, res) => {
     const zones = await zoneCounts();
@@ -88,7 +93,13 @@ export function mountHttp(app: express.Application, deps: HttpDeps): void {
   });
   app.get("/metrics", async (_req, res) => {
     const lines: string[] = [];
-    for (const [name, value] of deps.metrics.counters) lines.push(`# TYPE ${name} counter`, `${name} ${value}`);
+    const typed = new Set<string>();
+    for (const [name, value] of [...deps.metrics.counters].sort(([a], [b]) => a.localeCompare(b))) {
+      const base = name.replace(/\{.*$/, "");
+      if (!typed.has(base)) lines.push(`# TYPE ${base} counter`);
+      typed.add(base);
+      lines.push(`${name} ${value}`);
+    }
     const zones = await zoneCounts();
     lines.push("# TYPE earshot_zone_users gauge");
     for (const z of zones) lines.push(`earshot_zone_users{zone="${z.zoneId}"} ${z.users}`);

@@ -28,6 +28,11 @@ export class TokenBucket {
     }
     return { ok: false, retryAfterMs: Math.ceil((1 - this.tokens) * this.perMs) };
   }
+
+  /** Gives back a token taken for work that did not happen (a chat the store refused). */
+  refund(): void {
+    this.tokens = Math.min(this.capacity, this.tokens + 1);
+  }
 }
 
 /** `count` per `windowMs`, with a burst of `count`. */

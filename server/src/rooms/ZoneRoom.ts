@@ -1,5 +1,5 @@
 import { CloseCode, Room, ServerError } from "@colyseus/core";
-import type { AuthContext, Client } from "@colyseus/core";
+import type { AuthContext, Client, RoomException, RoomMethodName } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import {
   ErrorCode,
@@ -35,6 +35,7 @@ import { pickSpawn } from "../authority/spawn.js";
 import { PendingOffers } from "../signaling/offers.js";
 import { turnCredentials } from "../signaling/turn.js";
 import { KICK_CHANNEL } from "../admin/moderation.js";
+import { StoreUnavailableError } from "../storage/ChatStore.js";
 import { User, ZoneState } from "./state.js";
 import type { ZoneServices } from "./services.js";
 
@@ -61,7 +62,12 @@ interface Session {
   /** Dropped for not reading (`SLOW_CONSUMER_CLOSE_CODE`): no seat is held. */
   slow?: boolean;
   typingTimer?: { clear(): void };
+  /** Acks of this session's recent chats by clientMessageId: a retried chat is acknowledged, not stored twice. */
+  acked: Map<string, ServerMessages["message_ack"]>;
 }
+
+/** Chat acks remembered per session, for retries after `store_unavailable` or a lost ack. */
+const ACKS_REMEMBERED = 64;
 
 /** The send buffers of clients are checked every this many ticks. */
 const SEND_BUFFER_CHECK_TICKS = 5;
@@ -117,24 +123,31 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.maxMessagesPerSecond = 1_000;
     this.autoDispose = true;
     this.patchRate = s.tickMs;
-    this.setState(new ZoneState());
+    this.state = new ZoneState();
     void this.setMetadata({ zoneId: this.zoneId });
     this.chat = new ZoneChat(this.services.store, this.zoneId);
     this.engine = new ProximityEngine(s);
-    this.offers = new PendingOffers(s.offerTimeoutMs, (offerer, target) => {
-      this.sendTo(offerer, "peer_unavailable", { peerId: target, reason: "timeout" });
-      // The offerer gave its side up: a link left open here would never connect.
-      this.failLink(offerer, target);
-    });
+    this.offers = new PendingOffers(
+      s.offerTimeoutMs,
+      (offerer, target) => {
+        this.sendTo(offerer, "peer_unavailable", { peerId: target, reason: "timeout" });
+        // The offerer gave its side up: a link left open here would never connect.
+        this.failLink(offerer, target);
+      },
+      // The room's clock: timers die with the room, and a throw reaches onUncaughtException.
+      { set: (fn, ms) => this.clock.setTimeout(fn, ms), clear: (h) => (h as { clear(): void }).clear() },
+    );
+    // One handler for every type, not one per type: Colyseus closes the client (4002) when a
+    // type has no handler or fails a per-type validate(); we answer bad input with an `error`.
     this.onMessage("*", (client, type, payload) => this.dispatch(client, String(type), payload));
     this.setTimestep(() => this.tick(), s.tickMs);
     this.onRemoteChat = (payload) => {
       const { origin, message } = payload as { origin: string; message: ServerMessages["chat"] };
       if (origin !== this.roomId) this.broadcast("chat", message);
     };
-    void this.presence.subscribe(chatChannel(this.zoneId), this.onRemoteChat);
+    this.quietly("subscribe", this.presence.subscribe(chatChannel(this.zoneId), this.onRemoteChat));
     this.onKick = (userId) => this.kick(String(userId));
-    void this.presence.subscribe(KICK_CHANNEL, this.onKick);
+    this.quietly("subscribe", this.presence.subscribe(KICK_CHANNEL, this.onKick));
   }
 
   override async onAuth(_client: Client, options: unknown, context: AuthContext): Promise<AuthData> {
@@ -205,15 +218,19 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       reconnect: new TokenBucket(RECONNECT_RATE_COUNT, RECONNECT_RATE_PER_MS, now),
       move: new MoveLimiter(s.maxSpeedMS, s.moveBurstS, s.moveSlackM, spawn, now),
       awaitingClientSpawn: this.allowsClientSpawn(),
+      acked: new Map(),
     };
     this.sessions.set(client.sessionId, session);
     client.send("connected", { clientId: client.sessionId, userId: user.id });
-    const history = await this.chat.recent(HISTORY_LIMIT);
+    // Without its store the zone still opens: no history now, the client asks again later.
+    const history = await this.chat
+      .recent(HISTORY_LIMIT)
+      .catch((err: unknown) => this.storeFailed(client, err, "reconnect"));
     client.send("room_joined", {
       roomId: this.roomId,
       zoneId: this.zoneId,
       users: this.roster(),
-      history,
+      history: history ?? [],
       iceServers: this.iceServersFor(user.id),
       limits: this.limits(),
       spawn,
@@ -221,7 +238,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (auth.lastMessageId !== undefined && auth.lastMessageId !== null)
       await this.sendMissed(client, session, auth.lastMessageId);
     this.broadcast("user_joined", { user: this.summary(client.sessionId, user) }, { except: client });
-    await this.publishPresence(user);
+    this.publishPresence(user);
     this.services.metrics.inc("earshot_joins_total");
   }
 
@@ -229,14 +246,15 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     // A banned session gets no seat to come back to (reconnection skips onAuth), whichever
     // came first: the ban or the drop.
     const userId = this.state.users.get(client.sessionId)?.id;
+    // Returning without a seat: Colyseus calls onLeave next.
     if (
       code === CloseCode.SERVER_SHUTDOWN ||
       code === CloseCode.WITH_ERROR ||
       code === BANNED_CLOSE_CODE ||
       this.sessions.get(client.sessionId)?.slow
     )
-      return this.onLeave(client);
-    if (userId !== undefined && (await this.services.moderation.isBanned(userId))) return this.onLeave(client);
+      return;
+    if (userId !== undefined && (await this.services.moderation.isBanned(userId))) return;
     const seat = this.allowReconnection(client, this.services.settings.reconnectWindowS);
     this.held.set(client.sessionId, seat);
     try {
@@ -261,7 +279,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.services.metrics.inc("earshot_reconnects_total");
   }
 
-  override async onLeave(client: Client): Promise<void> {
+  override onLeave(client: Client): void {
     const sid = client.sessionId;
     const user = this.state.users.get(sid);
     if (!user) return;
@@ -274,7 +292,12 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.closeLinks(this.engine.dropLinks(sid, "left", true));
     this.state.users.delete(sid);
     this.broadcast("user_left", { userId: user.id, sessionId: sid });
-    await this.presence.hdel(presenceKey(this.zoneId), user.id);
+    this.quietly("presence", this.presence.hdel(presenceKey(this.zoneId), user.id));
+  }
+
+  /** Writes this instance's people into the zone's presence again (Redis restarted empty). */
+  reannounce(): void {
+    this.state.users.forEach((user) => this.publishPresence(user));
   }
 
   /** A ban: the user's sessions here get `error {code: banned}` and are closed. */
@@ -296,21 +319,28 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.counted = false;
     // Also called when onCreate refused the zone, before anything below existed.
     (this.offers as PendingOffers | undefined)?.dispose();
-    if (this.onRemoteChat) this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat);
-    if (this.onKick) this.presence.unsubscribe(KICK_CHANNEL, this.onKick);
+    if (this.onRemoteChat)
+      this.quietly("unsubscribe", this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat));
+    if (this.onKick) this.quietly("unsubscribe", this.presence.unsubscribe(KICK_CHANNEL, this.onKick));
     await (this.chat as ZoneChat | undefined)?.idle();
   }
 
-  override onUncaughtException(error: unknown, methodName: string): void {
-    // Colyseus reports a join or zone refused on purpose here too: the client got its code,
-    // and a refusal an attacker can repeat at will must not write a stack trace each time.
-    const cause = (error as { cause?: unknown } | null)?.cause ?? error;
+  /**
+   * Colyseus' wrapper reports here whatever a room method, timer or tick threw. A join or zone
+   * refused on purpose comes here too: the client got its code, and a refusal an attacker can
+   * repeat at will writes no stack trace. Anything else is our bug: logged with its stack, the
+   * client and the message type.
+   */
+  override onUncaughtException(error: RoomException<this>, methodName: RoomMethodName): void {
+    const cause = error.cause ?? error;
     if (cause instanceof ServerError && parseJoinRefusal(cause.message)) {
       this.services.metrics.inc("earshot_refusals_total");
       return;
     }
     this.services.metrics.inc("earshot_uncaught_errors_total");
-    console.error(`[earshot] ${this.zoneId} ${methodName}:`, error);
+    const client = "client" in error ? (error.client as Client | undefined)?.sessionId : undefined;
+    const type = "type" in error ? ` message "${String(error.type)}"` : "";
+    console.error(`[earshot] ${this.zoneId} ${methodName}${client ? ` client ${client}` : ""}${type}:`, cause);
   }
 
   // ---- messages -------------------------------------------------------------------------
@@ -336,7 +366,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       case "typing":
         return this.onTyping(client, user, session, m.isTyping);
       case "presence":
-        return void this.onPresence(client, user, m);
+        return this.onPresence(client, user, m);
       case "position":
         return this.onPosition(client, user, session, m);
       case "join_voice_zone":
@@ -364,6 +394,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
 
   private async onChat(client: Client, user: User, session: Session, m: ClientMessages["chat"]): Promise<void> {
     const ref = m.clientMessageId;
+    const again = ref === undefined ? undefined : session.acked.get(ref);
+    if (again) return client.send("message_ack", again);
     const checked = checkChatContent(m.content);
     if (!checked.ok) return this.fail(client, checked.code, checked.reason, ref);
     const now = this.services.now();
@@ -372,19 +404,50 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     let message: ServerMessages["chat"];
     try {
       message = await this.chat.append(user.id, user.name, checked.content, now);
-    } catch (cause) {
-      console.error("[earshot] chat store failed:", cause);
-      return this.fail(client, ErrorCode.InvalidMessage, "chat: could not be stored, try again", ref);
+    } catch (err) {
+      // Not stored: the token goes back, the client's retry must not be refused as a flood.
+      session.chat.refund();
+      return void this.storeFailed(client, err, ref);
     }
-    client.send("message_ack", {
+    const ack = {
       messageId: message.messageId,
       clientMessageId: ref,
       status: "delivered",
       timestamp: message.timestamp,
-    } satisfies ServerMessages["message_ack"]);
+    } satisfies ServerMessages["message_ack"];
+    if (ref !== undefined) {
+      session.acked.set(ref, ack);
+      if (session.acked.size > ACKS_REMEMBERED) session.acked.delete(session.acked.keys().next().value as string);
+    }
+    client.send("message_ack", ack);
     this.broadcast("chat", message, { except: client });
     this.services.metrics.inc("earshot_chat_messages_total");
-    await this.presence.publish(chatChannel(this.zoneId), { origin: this.roomId, message });
+    this.quietly("publish", this.presence.publish(chatChannel(this.zoneId), { origin: this.roomId, message }));
+  }
+
+  /**
+   * A store call failed: `store_unavailable` (retryable) during an outage, `internal` for a
+   * bug (logged with its stack). Returns undefined, for `.catch()`.
+   */
+  private storeFailed(client: Client, err: unknown, ref?: string): undefined {
+    if (err instanceof StoreUnavailableError) {
+      const retryAfterMs = this.services.store.retryMs;
+      this.fail(client, ErrorCode.StoreUnavailable, "the chat store is unavailable, retry", ref, retryAfterMs);
+    } else {
+      console.error(`[earshot] ${this.zoneId}: chat store call failed:`, err);
+      this.fail(client, ErrorCode.Internal, "the server failed to handle this, sorry", ref);
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs presence work (Redis) in the background: during a Redis outage it fails, and the
+   * failure is logged once a minute instead of rejecting unheard.
+   */
+  private quietly(what: string, work: unknown): void {
+    Promise.resolve(work).catch((err: unknown) =>
+      this.services.notices.log(`presence:${what}`, `[earshot] presence ${what} failed: ${(err as Error).message}`),
+    );
   }
 
   private onTyping(client: Client, user: User, session: Session, isTyping: boolean): void {
@@ -401,7 +464,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     }
   }
 
-  private async onPresence(client: Client, user: User, m: ClientMessages["presence"]): Promise<void> {
+  private onPresence(client: Client, user: User, m: ClientMessages["presence"]): void {
     user.status = m.status;
     if (m.micMuted !== undefined) user.micMuted = m.micMuted;
     this.broadcast(
@@ -415,7 +478,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       },
       { except: client },
     );
-    await this.publishPresence(user);
+    this.publishPresence(user);
   }
 
   private onPosition(client: Client, user: User, session: Session, m: ClientMessages["position"]): void {
@@ -451,8 +514,13 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     await this.sendMissed(client, session, lastMessageId);
   }
 
+  /** One page of missed chat; during a store outage `error {store_unavailable, ref:"reconnect"}` instead. */
   private async sendMissed(client: Client, session: Session, lastMessageId?: string | null): Promise<void> {
-    const { messages, more } = await this.chat.missedSince(lastMessageId);
+    const page = await this.chat
+      .missedSince(lastMessageId)
+      .catch((err: unknown) => this.storeFailed(client, err, "reconnect"));
+    if (!page) return;
+    const { messages, more } = page;
     session.pageCursor = more ? messages.at(-1)?.messageId : undefined;
     client.send("reconnected", { missedMessages: messages, ...(more && { more }) });
     this.checkSendBuffer(client);
@@ -627,8 +695,18 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.clients.get(sessionId)?.send(type, payload);
   }
 
+  /**
+   * Refuses a frame: `error {code}` to the client, a count in `earshot_refused_frames_total`,
+   * and a log line at most once a minute per client, type and code.
+   */
   private fail(client: Client, code: ErrorCode, message: string, ref?: string, retryAfterMs?: number): void {
     this.services.metrics.inc("earshot_errors_total");
+    this.services.metrics.inc(`earshot_refused_frames_total{reason="${code}"}`);
+    const type = message.slice(0, message.indexOf(":"));
+    this.services.notices.log(
+      `${client.sessionId}:${type}:${code}`,
+      `[earshot] ${this.zoneId}: refused from ${client.sessionId}: ${code}: ${message}`,
+    );
     client.send("error", {
       code,
       message,
@@ -681,11 +759,14 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     return [...s.iceServers, ...turn];
   }
 
-  private async publishPresence(user: User): Promise<void> {
-    await this.presence.hset(
-      presenceKey(this.zoneId),
-      user.id,
-      JSON.stringify({ name: user.name, status: user.status, micMuted: user.micMuted }),
+  private publishPresence(user: User): void {
+    this.quietly(
+      "presence",
+      this.presence.hset(
+        presenceKey(this.zoneId),
+        user.id,
+        JSON.stringify({ name: user.name, status: user.status, micMuted: user.micMuted }),
+      ),
     );
   }
 }

@@ -1,5 +1,6 @@
 import type { Moderation } from "../admin/moderation.js";
-import type { ChatStore } from "../storage/ChatStore.js";
+import type { GuardedStore } from "../storage/GuardedStore.js";
+import type { ThrottledLog } from "../util/throttledLog.js";
 import type { AccessSettings, ZoneSettings } from "../config.js";
 import type { IpLimits } from "../guard/ipLimits.js";
 
@@ -9,7 +10,7 @@ export interface Identity {
   name?: string;
 }
 
-/** Counters exported at `/metrics`. */
+/** Counters exported at `/metrics`; a name may carry Prometheus labels: `name{reason="x"}`. */
 export class Metrics {
   readonly counters = new Map<string, number>();
   inc(name: string, by = 1): void {
@@ -22,7 +23,8 @@ export class Metrics {
 
 /** What a zone room gets from its server (constructor injection through a subclass). */
 export interface ZoneServices {
-  store: ChatStore;
+  /** Chat history; calls fail with `StoreUnavailableError` during an outage. */
+  store: GuardedStore;
   settings: Required<ZoneSettings>;
   metrics: Metrics;
   /**
@@ -41,4 +43,6 @@ export interface ZoneServices {
   liveZones: { count: number };
   /** Logs one line (refusals, dropped clients); rate-limited by the caller's design, never a stack. */
   log: (line: string) => void;
+  /** Lines that an outage or an attacker could repeat: at most one a minute per key. */
+  notices: ThrottledLog;
 }

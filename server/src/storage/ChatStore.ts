@@ -23,6 +23,27 @@ export interface ChatStore {
    * counts as "before the first message".
    */
   after(zoneId: string, messageId: string | null | undefined, limit: number): Promise<ChatMessage[]>;
+  /**
+   * Resolves when the store can take a write now; throws {@link StoreUnavailableError} when it
+   * can't. Used to find out when an outage is over.
+   */
+  ping(): Promise<void>;
+  /**
+   * Set by whoever watches the store (`GuardedStore`): called when the store finds out by
+   * itself that it lost its database (a dropped idle connection), before any call fails.
+   */
+  onUnavailable?: (cause: StoreUnavailableError) => void;
   /** Closes the connection; safe twice. */
   close(): Promise<void>;
+}
+
+/**
+ * The store could not be reached or written (a connection refused or lost, a full or read-only
+ * disk). Nothing was stored; the same call may succeed later. Any other error is a bug.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }

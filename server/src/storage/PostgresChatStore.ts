@@ -1,7 +1,21 @@
 import pg from "pg";
 import { messageIdOf, messageSeq } from "@earshot/protocol";
 import type { ChatMessage } from "@earshot/protocol";
+import { StoreUnavailableError } from "./ChatStore.js";
 import type { ChatStore, NewChatMessage } from "./ChatStore.js";
+
+/**
+ * A lost or refused connection, or a server shutting down or out of resources (SQLSTATE
+ * classes 08, 53, 57): an outage. Errors with another SQLSTATE are bugs and are rethrown.
+ */
+function isOutage(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return /^(08|53|57)/.test(code);
+  return true; // no SQLSTATE: the socket failed (ECONNREFUSED, "Connection terminated", a timeout)
+}
+
+const unavailable = (err: unknown) =>
+  new StoreUnavailableError(`PostgreSQL: ${(err as Error).message || String(err)}`, { cause: err });
 
 interface Row {
   seq: string | number;
@@ -33,15 +47,39 @@ const MIGRATIONS = `
  */
 export class PostgresChatStore implements ChatStore {
   private closed = false;
+  private migrated?: Promise<void>;
+  onUnavailable?: (cause: StoreUnavailableError) => void;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly pool: pg.Pool) {
+    // An idle connection that the server closes (a restart: 57P01) is reported here; unheard,
+    // it would crash the process.
+    pool.on("error", (err) => this.onUnavailable?.(unavailable(err)));
+  }
 
-  /** Connects and runs the migrations. */
+  /**
+   * Connects and runs the migrations. When PostgreSQL is unreachable the store still opens,
+   * down: calls fail with {@link StoreUnavailableError} and the migrations run once it answers.
+   */
   static async connect(url: string): Promise<PostgresChatStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 5 });
+    const store = new PostgresChatStore(
+      new pg.Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 30_000 }),
+    );
     try {
+      await store.ready();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) {
+        await store.close();
+        throw err;
+      }
+    }
+    return store;
+  }
+
+  /** Runs the migrations once (again after a failed try). */
+  private ready(): Promise<void> {
+    this.migrated ??= this.run(async () => {
       // Concurrent starts would race on CREATE TABLE; an advisory lock serialises them.
-      const client = await pool.connect();
+      const client = await this.pool.connect();
       try {
         await client.query("SELECT pg_advisory_lock(727373)");
         await client.query(MIGRATIONS);
@@ -49,15 +87,33 @@ export class PostgresChatStore implements ChatStore {
       } finally {
         client.release();
       }
-    } catch (err) {
-      await pool.end();
+    }).catch((err: unknown) => {
+      this.migrated = undefined;
       throw err;
+    });
+    return this.migrated;
+  }
+
+  /** Runs database work; an outage becomes {@link StoreUnavailableError}. */
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw isOutage(err) ? unavailable(err) : err;
     }
-    return new PostgresChatStore(pool);
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    await this.ready();
+    return this.run(async () => (await this.pool.query<R>(sql, params)).rows);
+  }
+
+  async ping(): Promise<void> {
+    await this.query("SELECT 1", []);
   }
 
   async append(zoneId: string, m: NewChatMessage): Promise<ChatMessage> {
-    const { rows } = await this.pool.query<{ seq: string }>(
+    const rows = await this.query<{ seq: string }>(
       `WITH s AS (
          INSERT INTO earshot_zone_seq (zone, last) VALUES ($1, 1)
          ON CONFLICT (zone) DO UPDATE SET last = earshot_zone_seq.last + 1 RETURNING last)
@@ -69,7 +125,7 @@ export class PostgresChatStore implements ChatStore {
   }
 
   async recent(zoneId: string, limit: number): Promise<ChatMessage[]> {
-    const { rows } = await this.pool.query<Row>(
+    const rows = await this.query<Row>(
       `SELECT * FROM (SELECT seq, sender, name, content, ts FROM earshot_messages
          WHERE zone = $1 ORDER BY seq DESC LIMIT $2) r ORDER BY seq`,
       [zoneId, limit],
@@ -78,7 +134,7 @@ export class PostgresChatStore implements ChatStore {
   }
 
   async after(zoneId: string, messageId: string | null | undefined, limit: number): Promise<ChatMessage[]> {
-    const { rows } = await this.pool.query<Row>(
+    const rows = await this.query<Row>(
       `SELECT seq, sender, name, content, ts FROM earshot_messages
          WHERE zone = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [zoneId, messageSeq(messageId) ?? 0, limit],

@@ -3,7 +3,23 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { messageIdOf, messageSeq } from "@earshot/protocol";
 import type { ChatMessage } from "@earshot/protocol";
+import { StoreUnavailableError } from "./ChatStore.js";
 import type { ChatStore, NewChatMessage } from "./ChatStore.js";
+
+/** SQLite result codes that mean "can't write here now", not a bug: full, read-only, I/O, locked. */
+const OUTAGE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|PROTOCOL)/;
+
+/** Runs a statement; an outage becomes {@link StoreUnavailableError}, anything else is rethrown. */
+async function guard<T>(work: () => T): Promise<T> {
+  try {
+    return await Promise.resolve(work());
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && OUTAGE.test(code))
+      throw new StoreUnavailableError(`SQLite: ${(err as Error).message} (${code})`, { cause: err });
+    throw err;
+  }
+}
 
 interface Row {
   seq: number;
@@ -27,6 +43,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly insert: (zone: string, m: NewChatMessage) => number;
   private readonly recentStmt: Database.Statement<[string, number], Row>;
   private readonly afterStmt: Database.Statement<[string, number, number], Row>;
+  private readonly heartbeat: Database.Statement<[number]>;
 
   /** @param file path of the database file, created with its folder; `:memory:` for tests. */
   constructor(file: string) {
@@ -39,7 +56,9 @@ export class SqliteChatStore implements ChatStore {
       CREATE TABLE IF NOT EXISTS messages (
         zone TEXT NOT NULL, seq INTEGER NOT NULL, sender TEXT NOT NULL, name TEXT NOT NULL,
         content TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (zone, seq)
-      ) WITHOUT ROWID;`);
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);`);
+    this.heartbeat = this.db.prepare("INSERT OR REPLACE INTO heartbeat (id, ts) VALUES (1, ?)");
     // The counter lives apart from the messages, so deleting messages never frees an id.
     const bump = this.db.prepare<[string], { last: number }>(
       "INSERT INTO zone_seq (zone, last) VALUES (?, 1) ON CONFLICT(zone) DO UPDATE SET last = last + 1 RETURNING last",
@@ -61,16 +80,20 @@ export class SqliteChatStore implements ChatStore {
   }
 
   append(zoneId: string, message: NewChatMessage): Promise<ChatMessage> {
-    const seq = this.insert(zoneId, message);
-    return Promise.resolve({ messageId: messageIdOf(seq), ...message });
+    return guard(() => ({ messageId: messageIdOf(this.insert(zoneId, message)), ...message }));
   }
 
   recent(zoneId: string, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.recentStmt.all(zoneId, limit).map(toMessage));
+    return guard(() => this.recentStmt.all(zoneId, limit).map(toMessage));
   }
 
   after(zoneId: string, messageId: string | null | undefined, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.afterStmt.all(zoneId, messageSeq(messageId) ?? 0, limit).map(toMessage));
+    return guard(() => this.afterStmt.all(zoneId, messageSeq(messageId) ?? 0, limit).map(toMessage));
+  }
+
+  /** A real write (a heartbeat row): reading works on a full or read-only disk, writing doesn't. */
+  ping(): Promise<void> {
+    return guard(() => void this.heartbeat.run(Date.now()));
   }
 
   close(): Promise<void> {
