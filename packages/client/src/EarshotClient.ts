@@ -56,7 +56,8 @@ export interface EarshotClientOptions {
 
 /** Delivery state of a chat message this client sent. */
 export type ChatStatus =
-  | { clientMessageId: string; status: "pending"; content: string }
+  /** `retrying`: the server could not store it yet (`store_unavailable`); it is sent again by itself. */
+  | { clientMessageId: string; status: "pending"; content: string; retrying?: ServerMessages["error"] }
   | { clientMessageId: string; status: "delivered"; content: string; messageId: string; timestamp: number }
   | { clientMessageId: string; status: "failed"; content: string; error: ServerMessages["error"] };
 
@@ -491,7 +492,10 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
         const wasResent = p !== undefined && this.resent.has(p.clientMessageId);
         if (p && wasResent && m.code === ErrorCode.RateLimited) return this.hold(p.clientMessageId, m.retryAfterMs);
         if (m.code === ErrorCode.StoreUnavailable) {
-          if (p) return this.hold(p.clientMessageId, m.retryAfterMs);
+          if (p) {
+            this.emit("chatStatus", { ...p, retrying: m });
+            return this.hold(p.clientMessageId, m.retryAfterMs);
+          }
           // History or catch-up could not be read: ask again.
           if (m.ref === "reconnect") return this.catchUpLater(m.retryAfterMs);
         }
