@@ -137,7 +137,7 @@ export class PrivateRedis {
     this.proc = proc;
     await new Promise<void>((resolve, reject) => {
       let out = "";
-      proc.stdout!.on("data", (d: Buffer) => {
+      proc.stdout.on("data", (d: Buffer) => {
         out += d.toString();
         if (out.includes("Ready to accept connections")) resolve();
       });
