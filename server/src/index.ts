@@ -15,4 +15,9 @@ export type { ProximityOptions, Body, TickResult, CullUpdate, ClosedLink } from 
 export { SqliteChatStore } from "./storage/SqliteChatStore.js";
 export { PostgresChatStore } from "./storage/PostgresChatStore.js";
 export { openChatStore } from "./storage/index.js";
+export { StoreUnavailableError } from "./storage/ChatStore.js";
 export type { ChatStore, NewChatMessage } from "./storage/ChatStore.js";
+export { GuardedStore, STORE_RETRY_MS } from "./storage/GuardedStore.js";
+export type { GuardedStoreOptions } from "./storage/GuardedStore.js";
+export { ThrottledLog } from "./util/throttledLog.js";
+export { RedisWatch, REDIS_RETRY_MS } from "./scale/redis.js";

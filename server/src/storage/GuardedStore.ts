@@ -25,7 +25,7 @@ export class GuardedStore implements ChatStore {
   private reason = "";
   private probe?: ReturnType<typeof setInterval>;
   private probing = false;
-  private lastCheck = 0;
+  private lastCheck = Number.NEGATIVE_INFINITY;
   private checking?: Promise<boolean>;
   private closed = false;
   readonly retryMs: number;
