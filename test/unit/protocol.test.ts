@@ -26,10 +26,17 @@ describe("volumeAt", () => {
 });
 
 describe("messages", () => {
-  test("client messages are strict: extra fields are refused", () => {
+  test("client messages are strict: extra fields other than the spec's envelope are refused", () => {
     expect(parseClientMessage("chat", { content: "hi" }).ok).toBe(true);
-    expect(parseClientMessage("chat", { content: "hi", from: "x" }).ok).toBe(false);
-    expect(parseClientMessage("nope", {})).toEqual({ ok: false, reason: 'unknown message type "nope"' });
+    expect(parseClientMessage("chat", { content: "hi", mood: "x" })).toMatchObject({
+      ok: false,
+      code: "invalid_message",
+    });
+    expect(parseClientMessage("nope", {})).toEqual({
+      ok: false,
+      code: "invalid_message",
+      reason: 'unknown message type "nope"',
+    });
   });
 
   test("message ids round-trip and reject anything else", () => {

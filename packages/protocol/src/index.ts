@@ -57,6 +57,7 @@ export {
   iceCandidateSchema,
   parseClientMessage,
   parseServerMessage,
+  ENVELOPE_FIELDS,
   messageSeq,
   messageIdOf,
 } from "./messages.js";
@@ -76,4 +77,6 @@ export type {
   IceServer,
   PeerCloseReason,
   AudiblePeer,
+  ParseContext,
+  ParsedClientMessage,
 } from "./messages.js";

@@ -7,7 +7,9 @@ import { ErrorCode } from "./errors.js";
  * direction is a map from type to payload schema; {@link ClientMessage} and
  * {@link ServerMessage} are the matching discriminated unions.
  *
- * Client payloads are strict: an unknown field (a spoofed `from`, say) is `invalid_message`.
+ * Client payloads are strict: an unknown field is `invalid_message`, except the envelope
+ * fields the packet-flow spec puts in every payload ({@link ENVELOPE_FIELDS}): `type`, `roomId`
+ * and `zone` are checked, `from`, `userId`, `timestamp` and `zone` are the server's and ignored.
  * Server payloads are open, so an older client ignores fields a newer server adds.
  */
 
@@ -48,7 +50,7 @@ export const clientMessages = {
     volume: z.number().min(0).max(1).optional(),
   }),
   reconnect: z.strictObject({ lastMessageId: z.string().max(64).nullable().optional() }),
-  leave_room: z.strictObject({ roomId: z.string().max(64).optional() }),
+  leave_room: z.strictObject({}),
   /** The WebRTC connection of a link failed for good (after one restart): re-pair it later. */
   voice_link_failed: z.strictObject({ peerId: id }),
 } as const;
@@ -191,18 +193,72 @@ export const joinOptionsSchema = z.object({
 });
 export type JoinOptions = z.infer<typeof joinOptionsSchema>;
 
-/** Parses one client message; `ok:false` carries a readable reason. */
-export function parseClientMessage(
-  type: string,
-  payload: unknown,
-): { ok: true; message: ClientMessage } | { ok: false; reason: string } {
-  if (!Object.hasOwn(clientMessages, type)) return { ok: false, reason: `unknown message type "${type}"` };
+/**
+ * Fields the packet-flow spec puts in client payloads beside a message's own. `type` must
+ * name the message's type; `roomId` and `zone` must name the client's zone (or its room), or
+ * the message is `wrong_zone`. The server owns `from`, `userId`, `timestamp` and `zone`: a
+ * client's values are ignored and replaced by its own (chat carries the server's receive time).
+ */
+export const ENVELOPE_FIELDS = ["type", "roomId", "zone", "from", "userId", "timestamp"] as const;
+
+const envelopeSchema = z.object({
+  type: z.string().max(64).optional(),
+  roomId: z.string().max(64).optional(),
+  zone: z.string().max(64).optional(),
+  from: z.unknown().optional(),
+  userId: z.unknown().optional(),
+  timestamp: z.unknown().optional(),
+});
+
+/** Where a client message is parsed: its zone and room, for `roomId`/`zone` in payloads. */
+export interface ParseContext {
+  zoneId: string;
+  /** The Colyseus room id, which a client may also name in `roomId`. */
+  roomId?: string;
+}
+
+/** Outcome of {@link parseClientMessage}. */
+export type ParsedClientMessage =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: typeof ErrorCode.InvalidMessage | typeof ErrorCode.WrongZone; reason: string };
+
+/**
+ * Parses one client message; `ok:false` carries the error code and a readable reason. Without
+ * a context (tests, tools) `roomId` and `zone` are not checked.
+ */
+export function parseClientMessage(type: string, payload: unknown, context?: ParseContext): ParsedClientMessage {
+  const invalid = (reason: string) => ({ ok: false as const, code: ErrorCode.InvalidMessage, reason });
+  if (!Object.hasOwn(clientMessages, type)) return invalid(`unknown message type "${type}"`);
+  let body = payload;
+  if (payload !== null && typeof payload === "object" && !Array.isArray(payload)) {
+    const fields = { ...(payload as Record<string, unknown>) };
+    const envelope: Record<string, unknown> = {};
+    for (const key of ENVELOPE_FIELDS) {
+      if (!Object.hasOwn(fields, key)) continue;
+      envelope[key] = fields[key];
+      delete fields[key];
+    }
+    const env = envelopeSchema.safeParse(envelope);
+    if (!env.success) return invalid(`${type}: ${env.error.issues[0]?.path.join(".") ?? ""}: must be a short string`);
+    if (env.data.type !== undefined && env.data.type !== type)
+      return invalid(`${type}: the payload's type says "${env.data.type}"`);
+    for (const key of ["roomId", "zone"] as const) {
+      const named = env.data[key];
+      if (named === undefined || !context || named === context.zoneId || named === context.roomId) continue;
+      return {
+        ok: false,
+        code: ErrorCode.WrongZone,
+        reason: `${type}: ${key} "${named}" is not your zone; you are in "${context.zoneId}"`,
+      };
+    }
+    body = fields;
+  }
   const schema = clientMessages[type as ClientMessageType];
-  const result = schema.safeParse(payload);
+  const result = schema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") + ": " : "";
-    return { ok: false, reason: `${type}: ${where}${issue?.message ?? "invalid"}` };
+    return invalid(`${type}: ${where}${issue?.message ?? "invalid"}`);
   }
   return { ok: true, message: { type, ...result.data } as ClientMessage };
 }

@@ -356,8 +356,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (size > MAX_MESSAGE_BYTES) {
       return this.fail(client, ErrorCode.TooLarge, `${type}: ${size} bytes, the limit is ${MAX_MESSAGE_BYTES}`, ref);
     }
-    const parsed = parseClientMessage(type, payload);
-    if (!parsed.ok) return this.fail(client, ErrorCode.InvalidMessage, parsed.reason, ref);
+    const parsed = parseClientMessage(type, payload, { zoneId: this.zoneId, roomId: this.roomId });
+    if (!parsed.ok) return this.fail(client, parsed.code, parsed.reason, ref);
     this.services.metrics.inc("earshot_messages_total");
     const m = parsed.message;
     switch (m.type) {
