@@ -5,6 +5,9 @@ import {
   BANNED_CLOSE_CODE,
   EarshotError,
   ErrorCode,
+  PERMANENT_REFUSALS,
+  errorCodeOfClose,
+  isErrorCode,
   PROTOCOL_VERSION,
   ZONE_ROOM,
   messageSeq,
@@ -23,16 +26,69 @@ import { TypedEmitter } from "./emitter.js";
 import { VoicePeers } from "./voice/VoicePeers.js";
 import type { PeerEndReason, PeerFactory } from "./voice/VoicePeers.js";
 
-/** When and how often to retry a join after the connection is lost for good. */
+/** What a {@link ReconnectPolicy} is told before each attempt to join again. */
+export interface ReconnectContext {
+  /** 1 for the first retry. */
+  attempt: number;
+  /** Since the connection was lost. */
+  elapsedMs: number;
+  /** Why the last try failed (the lost connection, or a refused join with its `code`). */
+  reason: Error;
+}
+
+/**
+ * When and how often to join again after the connection is lost for good (as livekit's
+ * `ReconnectPolicy`). Permanent refusals (`PERMANENT_REFUSALS`: banned, unauthorized,
+ * protocol_mismatch, ...) are never retried and never reach the policy.
+ */
 export interface ReconnectPolicy {
-  /** Delay before attempt `n` (1-based), or undefined to give up. */
-  nextDelayMs(attempt: number): number | undefined;
+  /** Delay before this attempt, or undefined to give up (the client ends `closed`). */
+  nextDelayMs(context: ReconnectContext): number | undefined;
 }
 
 /** Exponential backoff from 500 ms to 10 s, ten attempts. */
 export const DEFAULT_RECONNECT_POLICY: ReconnectPolicy = {
-  nextDelayMs: (attempt) => (attempt > 10 ? undefined : Math.min(10_000, 500 * 2 ** (attempt - 1))),
+  nextDelayMs: ({ attempt }) => (attempt > 10 ? undefined : Math.min(10_000, 500 * 2 ** (attempt - 1))),
 };
+
+/** Default of {@link EarshotClientOptions.joinTimeoutMs}. */
+export const JOIN_TIMEOUT_MS = 10_000;
+
+/** Why the microphone could not be opened (as livekit's `MediaDeviceFailure`). */
+export type MicrophoneFailure = "denied" | "not_found" | "in_use" | "other";
+
+/** The microphone could not be opened; `reason` says what the user can do about it. */
+export class MicrophoneError extends Error {
+  override readonly name = "MicrophoneError";
+  constructor(
+    readonly reason: MicrophoneFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      {
+        denied: "microphone access was denied",
+        not_found: "no microphone was found",
+        in_use: "the microphone is in use by another program",
+        other: "the microphone could not be opened",
+      }[reason],
+      options,
+    );
+  }
+
+  /** Classifies a `getUserMedia` failure by its DOMException name. */
+  static from(cause: unknown): MicrophoneError {
+    const name = (cause as { name?: unknown } | null)?.name;
+    const reason: MicrophoneFailure =
+      name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError"
+        ? "denied"
+        : name === "NotFoundError" || name === "DevicesNotFoundError" || name === "OverconstrainedError"
+          ? "not_found"
+          : name === "NotReadableError" || name === "TrackStartError" || name === "AbortError"
+            ? "in_use"
+            : "other";
+    return new MicrophoneError(reason, { cause });
+  }
+}
 
 /** Options of {@link EarshotClient}; `serverUrl`, `user` and `createPeer` are required. */
 export interface EarshotClientOptions {
@@ -50,6 +106,8 @@ export interface EarshotClientOptions {
   iceServers?: IceServer[];
   /** Retry policy after the SDK's own reconnection gave up. Default {@link DEFAULT_RECONNECT_POLICY}. */
   reconnect?: ReconnectPolicy;
+  /** A join with no answer (`room_joined`) in this time fails. Default {@link JOIN_TIMEOUT_MS} (10 s). */
+  joinTimeoutMs?: number;
   /** Microphone access. Default `navigator.mediaDevices.getUserMedia`. */
   getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
 }
@@ -65,7 +123,12 @@ export type ConnectionState = "idle" | "connecting" | "connected" | "reconnectin
 
 /** Events of {@link EarshotClient}: name -> arguments. */
 export type EarshotClientEvents = {
-  connectionState: [state: ConnectionState];
+  /**
+   * The connection state changed. `closed` carries the reason when it was not `close()`: a
+   * permanent refusal (`banned`, `unauthorized`, `protocol_mismatch`, ...), a failed first
+   * join, or a reconnect policy that gave up. Fires once per change.
+   */
+  connectionState: [state: ConnectionState, reason?: Error];
   joined: [info: ServerMessages["room_joined"]];
   /** A chat message from someone else, live or recovered; each message once. */
   chat: [message: ChatMessage];
@@ -83,8 +146,8 @@ export type EarshotClientEvents = {
   peerStream: [peerId: string, stream: MediaStream];
   peerConnected: [peerId: string];
   peerClosed: [peerId: string, reason: PeerEndReason];
-  /** Microphone denied or missing: voice continues listen-only. */
-  micError: [error: EarshotError];
+  /** Microphone denied, missing or in use (`error.reason`): voice continues listen-only. */
+  micError: [error: MicrophoneError];
   /**
    * Where the server placed you, after every join (first join, zone change, and a re-join into
    * a new seat): move your avatar there. Not fired where the zone lets clients choose their
@@ -97,23 +160,25 @@ export type EarshotClientEvents = {
   hearersChanged: [peerIds: readonly string[]];
 };
 
-/** Join refusals that waiting does not fix. */
-const PERMANENT_REFUSALS = new Set<string>([
-  ErrorCode.Banned,
-  ErrorCode.Unauthorized,
-  ErrorCode.UnknownZone,
-  ErrorCode.ProtocolMismatch,
-  ErrorCode.InvalidMessage,
-]);
-
-/** A refused join as an {@link EarshotError} with its code (and `retryAfterMs`), when the server said one. */
-function joinError(cause: unknown): unknown {
-  const message = (cause as { message?: unknown } | null)?.message;
-  const refusal = typeof message === "string" ? parseJoinRefusal(message) : undefined;
-  return refusal
-    ? new EarshotError(refusal.code, message as string, { cause, retryAfterMs: refusal.retryAfterMs })
-    : cause;
+/**
+ * The one place a failed join becomes an error: a refusal of ours is an {@link EarshotError}
+ * with its `code` (from the SDK error's numeric close code or HTTP status, or the JSON body of
+ * a matchmaking refusal) and `retryAfterMs`; anything else (a network error) is returned as is.
+ */
+function joinError(cause: unknown): Error {
+  const { code, message, data } = (cause ?? {}) as { code?: unknown; message?: unknown; data?: { code?: unknown } };
+  const text = typeof message === "string" ? message : String(cause);
+  const parsed = parseJoinRefusal(text);
+  const errorCode = (isErrorCode(data?.code) ? data.code : undefined) ?? parsed?.code ?? errorCodeOfClose(code);
+  if (errorCode) return new EarshotError(errorCode, text, { cause, retryAfterMs: parsed?.retryAfterMs });
+  return cause instanceof Error ? cause : new Error(text, { cause });
 }
+
+/** Join refusals that waiting does not fix (`BANNED_CLOSE_CODE` too: a ban closed the session). */
+const isPermanent = (err: Error) =>
+  err instanceof EarshotError
+    ? PERMANENT_REFUSALS.has(err.code)
+    : (err as { code?: unknown }).code === BANNED_CLOSE_CODE;
 
 let nextRef = 0;
 
@@ -156,6 +221,8 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private hearerIds: readonly string[] = [];
   private serverName?: string;
   private closing = false;
+  private closed?: Promise<void>;
+  private reason?: Error;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private roomJoinedWaiter?: (info: ServerMessages["room_joined"]) => void;
 
@@ -177,6 +244,11 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   get connectionState(): ConnectionState {
     return this.state;
+  }
+
+  /** Why the client is `closed`, unless `close()` closed it. */
+  get closeReason(): Error | undefined {
+    return this.reason;
   }
 
   /** Peers that can hear you now: your voice links, as the server's last `cull_update` said. */
@@ -207,7 +279,15 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.seen.clear();
     this.position = undefined;
     this.hearerIds = [];
-    return this.connect(undefined);
+    try {
+      return await this.connect(undefined);
+    } catch (err) {
+      // A join that fails ends here: the caller gets the error, the state says closed.
+      this.voice.closeAll("closed");
+      this.room = undefined;
+      this.setState("closed", err as Error);
+      throw err;
+    }
   }
 
   /** Zone transition: voice links close, leave_room, then join the other zone (and its voice). */
@@ -288,10 +368,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       if (old && old !== stream) for (const t of old.getTracks()) t.stop();
       return stream;
     } catch (cause) {
-      this.emit(
-        "micError",
-        new EarshotError(ErrorCode.InvalidMessage, `microphone unavailable: ${(cause as Error).message}`, { cause }),
-      );
+      this.emit("micError", MicrophoneError.from(cause));
       return undefined;
     }
   }
@@ -318,19 +395,25 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     });
   }
 
-  /** Leaves the zone and stops everything: no socket, timer or peer connection is left. Safe twice. */
-  async close(): Promise<void> {
-    if (this.closing && this.state === "closed") return;
-    this.closing = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.resendTimer);
-    clearTimeout(this.catchUpTimer);
-    this.voice.closeAll("closed");
-    if (this.room) await this.leaveRoom();
-    for (const t of this.micStream?.getTracks() ?? []) t.stop();
-    this.micStream = undefined;
-    this.setState("closed");
-    this.removeAllListeners();
+  /**
+   * Leaves the zone and stops everything: no socket, timer or peer connection is left, and
+   * pending chats fail. Safe twice; a second call, concurrent or later, resolves when the
+   * first has finished.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      clearTimeout(this.retryTimer);
+      clearTimeout(this.resendTimer);
+      clearTimeout(this.catchUpTimer);
+      this.voice.closeAll("closed");
+      if (this.room) await this.leaveRoom();
+      for (const t of this.micStream?.getTracks() ?? []) t.stop();
+      this.micStream = undefined;
+      this.setState("closed");
+      this.removeAllListeners();
+    })();
+    return this.closed;
   }
 
   // ---- internals ------------------------------------------------------------------------
@@ -347,6 +430,30 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   private async connect(lastMessageId: string | undefined): Promise<ServerMessages["room_joined"]> {
     this.setState("connecting");
+    const timeoutMs = this.options.joinTimeoutMs ?? JOIN_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the server did not answer the join within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.joinRoom(lastMessageId), timeout]);
+    } catch (err) {
+      // A join that timed out may still complete: leave whatever it joined.
+      const late = this.room;
+      if (late && this.state !== "connected") {
+        this.room = undefined;
+        void late.leave(true).catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async joinRoom(lastMessageId: string | undefined): Promise<ServerMessages["room_joined"]> {
     const room = await this.sdk
       .joinOrCreate(ZONE_ROOM, {
         zoneId: this.zoneId,
@@ -378,16 +485,17 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       // The server replays nothing by itself: ask for what we missed.
       this.send("reconnect", { lastMessageId: this.lastMessageId ?? null });
     });
-    room.onLeave((code) => {
+    room.onLeave((code, reason) => {
       if (this.room !== room) return;
       this.room = undefined;
       if (this.closing || code === 4000) return;
       this.voice.closeAll("closed");
+      const lost = joinError({ code, message: reason || `the connection closed (${code})` });
       // Banned (the server said why in an `error` first): coming back would be refused.
-      if (code === BANNED_CLOSE_CODE) return this.setState("closed");
+      if (isPermanent(lost)) return this.setState("closed", lost);
       // The SDK gave up (or could not try): join again with what we have seen.
       this.setState("reconnecting");
-      this.retry(1);
+      this.retry(1, lost, Date.now());
     });
     const info = await joined;
     this.iceServers = info.iceServers;
@@ -406,18 +514,22 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     return info;
   }
 
-  private retry(attempt: number, minDelayMs = 0): void {
-    const delay = (this.options.reconnect ?? DEFAULT_RECONNECT_POLICY).nextDelayMs(attempt);
-    if (delay === undefined || this.closing) return this.setState("closed");
+  /** Joins again after `reason`, as the policy says; permanent refusals end `closed` at once. */
+  private retry(attempt: number, reason: Error, lostAt: number): void {
+    if (this.closing) return;
+    const policy = this.options.reconnect ?? DEFAULT_RECONNECT_POLICY;
+    const delay = policy.nextDelayMs({ attempt, elapsedMs: Date.now() - lostAt, reason });
+    if (delay === undefined) return this.setState("closed", reason);
+    const wait = reason instanceof EarshotError ? (reason.retryAfterMs ?? 0) : 0;
     this.retryTimer = setTimeout(
       () => {
-        this.connect(this.lastMessageId).catch((e: { code?: number | string; retryAfterMs?: number }) => {
-          if (e.code === BANNED_CLOSE_CODE || (typeof e.code === "string" && PERMANENT_REFUSALS.has(e.code)))
-            return this.setState("closed");
-          this.retry(attempt + 1, e.retryAfterMs);
+        this.connect(this.lastMessageId).catch((err: Error) => {
+          if (this.closing) return;
+          if (isPermanent(err)) return this.setState("closed", err);
+          this.retry(attempt + 1, err, lostAt);
         });
       },
-      Math.max(delay, minDelayMs),
+      Math.max(delay, wait),
     );
   }
 
@@ -584,9 +696,32 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     return added;
   }
 
-  private setState(state: ConnectionState): void {
+  private setState(state: ConnectionState, reason?: Error): void {
     if (this.state === state) return;
     this.state = state;
-    this.emit("connectionState", state);
+    if (state === "closed") {
+      this.reason = reason;
+      this.failPending(reason);
+    }
+    this.emit("connectionState", state, reason);
+  }
+
+  /** The connection closed for good: chats still waiting fail, so their `done` settles. */
+  private failPending(reason?: Error): void {
+    clearTimeout(this.resendTimer);
+    this.held.length = 0;
+    this.resent.clear();
+    for (const p of [...this.pending.values()]) {
+      this.pending.delete(p.clientMessageId);
+      this.emit("chatStatus", {
+        clientMessageId: p.clientMessageId,
+        status: "failed",
+        content: p.content,
+        error: {
+          code: reason instanceof EarshotError ? reason.code : ErrorCode.ConnectionClosed,
+          message: `the connection closed before the server answered${reason ? `: ${reason.message}` : ""}`,
+        },
+      });
+    }
   }
 }

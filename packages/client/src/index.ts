@@ -1,10 +1,12 @@
-export { EarshotClient, DEFAULT_RECONNECT_POLICY } from "./EarshotClient.js";
+export { EarshotClient, DEFAULT_RECONNECT_POLICY, JOIN_TIMEOUT_MS, MicrophoneError } from "./EarshotClient.js";
 export type {
   EarshotClientOptions,
   EarshotClientEvents,
   ChatStatus,
   ConnectionState,
   ReconnectPolicy,
+  ReconnectContext,
+  MicrophoneFailure,
 } from "./EarshotClient.js";
 export { VoicePeers } from "./voice/VoicePeers.js";
 export type { PeerFactory, PeerLike, PeerOptions, PeerEndReason, VoiceEvents } from "./voice/VoicePeers.js";

@@ -20,6 +20,11 @@ export const ErrorCode = {
   StoreUnavailable: "store_unavailable",
   /** A service the server needs (Redis) is down: retry the join after `retryAfterMs`. */
   ServiceUnavailable: "service_unavailable",
+  /**
+   * Client-side only: the connection closed for good before the server answered (a pending
+   * chat's failure). The server never sends it.
+   */
+  ConnectionClosed: "connection_closed",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -44,6 +49,48 @@ export class EarshotError extends Error {
   /** For `rate_limited`: how long to wait before trying again. */
   readonly retryAfterMs: number | undefined;
 }
+
+/**
+ * The WebSocket close code (4000 + an HTTP-like status) of a join refused with each code, so
+ * the code travels in the close code's numeric field, not only in its text. Refusals made
+ * during HTTP matchmaking (zone creation, origin and rate guards) use `code - 4000` as the HTTP
+ * status and carry `{code, message}` in their JSON body.
+ */
+export const REFUSAL_CLOSE_CODES = {
+  [ErrorCode.InvalidMessage]: 4400,
+  [ErrorCode.Unauthorized]: 4401,
+  [ErrorCode.Banned]: 4403,
+  [ErrorCode.UnknownZone]: 4404,
+  [ErrorCode.TooLarge]: 4413,
+  [ErrorCode.WrongZone]: 4421,
+  [ErrorCode.ProtocolMismatch]: 4426,
+  [ErrorCode.RateLimited]: 4429,
+  [ErrorCode.Internal]: 4500,
+  [ErrorCode.ServiceUnavailable]: 4502,
+  [ErrorCode.ServerFull]: 4503,
+  [ErrorCode.StoreUnavailable]: 4507,
+  [ErrorCode.NotInVoice]: 4409,
+  [ErrorCode.NotPaired]: 4410,
+} as const satisfies Partial<Record<ErrorCode, number>>;
+
+/** The codes a join can be refused with (those with a close code). */
+export type RefusalCode = keyof typeof REFUSAL_CLOSE_CODES;
+
+/** The error code of a refusal's close code (or its HTTP status), if it is one of ours. */
+export function errorCodeOfClose(closeCode: unknown): ErrorCode | undefined {
+  if (typeof closeCode !== "number") return undefined;
+  const wanted = closeCode < 1000 ? closeCode + 4000 : closeCode;
+  return (Object.keys(REFUSAL_CLOSE_CODES) as RefusalCode[]).find((c) => REFUSAL_CLOSE_CODES[c] === wanted);
+}
+
+/** Join refusals that waiting does not fix: a client never retries them. */
+export const PERMANENT_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.Banned,
+  ErrorCode.Unauthorized,
+  ErrorCode.UnknownZone,
+  ErrorCode.ProtocolMismatch,
+  ErrorCode.InvalidMessage,
+]);
 
 /**
  * A refused join travels as a Colyseus error message: `"<code>: <text>"`, with `" (retry in N

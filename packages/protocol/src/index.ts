@@ -45,7 +45,17 @@ export {
 } from "./constants.js";
 export { volumeAt, pannerFor } from "./volume.js";
 export type { VolumeCurve } from "./volume.js";
-export { ErrorCode, EarshotError, isErrorCode, joinRefusal, parseJoinRefusal } from "./errors.js";
+export {
+  ErrorCode,
+  EarshotError,
+  isErrorCode,
+  joinRefusal,
+  parseJoinRefusal,
+  REFUSAL_CLOSE_CODES,
+  errorCodeOfClose,
+  PERMANENT_REFUSALS,
+} from "./errors.js";
+export type { RefusalCode } from "./errors.js";
 export {
   clientMessages,
   serverMessages,

@@ -20,10 +20,19 @@ import {
   TYPING_TIMEOUT_MS,
   joinOptionsSchema,
   joinRefusal,
+  REFUSAL_CLOSE_CODES,
   parseClientMessage,
   parseJoinRefusal,
 } from "@earshot/protocol";
-import type { ClientMessage, ClientMessages, IceServer, Limits, RosterEntry, ServerMessages } from "@earshot/protocol";
+import type {
+  ClientMessage,
+  ClientMessages,
+  RefusalCode,
+  IceServer,
+  Limits,
+  RosterEntry,
+  ServerMessages,
+} from "@earshot/protocol";
 import { ProximityEngine } from "../culling/engine.js";
 import type { TickResult } from "../culling/types.js";
 import { ratePer, TokenBucket } from "../chat/rateLimit.js";
@@ -72,9 +81,15 @@ const ACKS_REMEMBERED = 64;
 /** The send buffers of clients are checked every this many ticks. */
 const SEND_BUFFER_CHECK_TICKS = 5;
 
-/** A refused join, as the SDK reports it: Colyseus' numeric code plus our coded message. */
-const refusal = (status: number, ...args: Parameters<typeof joinRefusal>) =>
-  new ServerError(status, joinRefusal(...args));
+/**
+ * A refused join, as the SDK reports it: our code in Colyseus' numeric field (a close code
+ * from `REFUSAL_CLOSE_CODES`, or its HTTP status during matchmaking) and in the text.
+ */
+const refusal = (code: RefusalCode, text: string, retryAfterMs?: number, during: "join" | "matchmaking" = "join") =>
+  new ServerError(
+    REFUSAL_CLOSE_CODES[code] - (during === "matchmaking" ? 4000 : 0),
+    joinRefusal(code, text, retryAfterMs),
+  );
 
 /** Heading changes smaller than this (about 3°) are not replicated. */
 const ROT_QUANTUM_RAD = 0.05;
@@ -109,11 +124,22 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const access = this.services.access;
     const zoneId = joinOptionsSchema.shape.zoneId.safeParse(options.zoneId);
     // Refused at matchmaking, where Colyseus answers with the code as the HTTP status.
-    if (!zoneId.success) throw refusal(400, ErrorCode.InvalidMessage, "zoneId must match ^[a-z0-9_-]{1,32}$");
+    if (!zoneId.success)
+      throw refusal(ErrorCode.InvalidMessage, "zoneId must match ^[a-z0-9_-]{1,32}$", undefined, "matchmaking");
     if (access.zones && !access.zones.includes(zoneId.data))
-      throw refusal(404, ErrorCode.UnknownZone, `no zone "${zoneId.data}" here (zones: ${access.zones.join(", ")})`);
+      throw refusal(
+        ErrorCode.UnknownZone,
+        `no zone "${zoneId.data}" here (zones: ${access.zones.join(", ")})`,
+        undefined,
+        "matchmaking",
+      );
     if (this.services.liveZones.count >= access.maxZones)
-      throw refusal(503, ErrorCode.ServerFull, `this server holds its maximum of ${access.maxZones} zones`, 5_000);
+      throw refusal(
+        ErrorCode.ServerFull,
+        `this server holds its maximum of ${access.maxZones} zones`,
+        5_000,
+        "matchmaking",
+      );
     this.services.liveZones.count++;
     this.counted = true;
     this.zoneId = zoneId.data;
@@ -155,17 +181,15 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const version = (options as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) {
       throw refusal(
-        4400,
         ErrorCode.ProtocolMismatch,
         `server speaks protocol ${PROTOCOL_VERSION}, client ${String(version)}`,
       );
     }
-    if (!parsed.success) throw refusal(4400, ErrorCode.InvalidMessage, parsed.error.issues[0]?.message ?? "invalid");
+    if (!parsed.success) throw refusal(ErrorCode.InvalidMessage, parsed.error.issues[0]?.message ?? "invalid");
     const ip = context.ip ?? "unknown";
     const limits = this.services.ipLimits;
     if (!limits.mayConnect(ip)) {
       throw refusal(
-        4429,
         ErrorCode.RateLimited,
         `too many connections from your address (at most ${this.services.access.maxConnectionsPerIp})`,
         5_000,
@@ -177,16 +201,15 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     try {
       identity = await this.services.authenticate?.(token);
     } catch (cause) {
-      throw refusal(4401, ErrorCode.Unauthorized, (cause as Error).message);
+      throw refusal(ErrorCode.Unauthorized, (cause as Error).message);
     }
     if (!identity && !this.services.access.guestAccess)
-      throw refusal(4401, ErrorCode.Unauthorized, "this server needs a valid token to join");
+      throw refusal(ErrorCode.Unauthorized, "this server needs a valid token to join");
     const id = identity?.id ?? guestId();
-    if (await this.services.moderation.isBanned(id))
-      throw refusal(BANNED_CLOSE_CODE, ErrorCode.Banned, "this user is banned");
+    if (await this.services.moderation.isBanned(id)) throw refusal(ErrorCode.Banned, "this user is banned");
     const name = sanitizeName(identity?.name ?? userInfo?.name);
     if (!identity && isReservedName(name, this.services.settings.reservedNames))
-      throw refusal(4400, ErrorCode.InvalidMessage, `the name "${name}" is reserved, choose another`);
+      throw refusal(ErrorCode.InvalidMessage, `the name "${name}" is reserved, choose another`);
     return { id, name, avatar: sanitizeAvatar(userInfo?.avatar), lastMessageId };
   }
 
@@ -337,15 +360,37 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       this.services.metrics.inc("earshot_refusals_total");
       return;
     }
-    this.services.metrics.inc("earshot_uncaught_errors_total");
     const client = "client" in error ? (error.client as Client | undefined)?.sessionId : undefined;
-    const type = "type" in error ? ` message "${String(error.type)}"` : "";
-    console.error(`[earshot] ${this.zoneId} ${methodName}${client ? ` client ${client}` : ""}${type}:`, cause);
+    this.logBug(methodName, cause, client, "type" in error ? String(error.type) : undefined);
+  }
+
+  /** One of our own bugs: counted and logged with its stack, the client and the message type. */
+  private logBug(where: string, cause: unknown, client?: string, type?: string): void {
+    this.services.metrics.inc("earshot_uncaught_errors_total");
+    const who = `${client ? ` client ${client}` : ""}${type ? ` message "${type}"` : ""}`;
+    console.error(`[earshot] ${this.zoneId} ${where}${who}:`, cause);
   }
 
   // ---- messages -------------------------------------------------------------------------
 
+  /**
+   * Every client message comes through here. A handler that throws (our bug) answers
+   * `error {code:"internal"}`, is logged by onUncaughtException, and the connection stays.
+   */
   private dispatch(client: Client, type: string, payload: unknown): void {
+    const failed = (err: unknown) => {
+      this.fail(client, ErrorCode.Internal, `${type}: the server failed to handle this message`, refOf(payload));
+      this.logBug("onMessage", err, client.sessionId, type);
+    };
+    try {
+      const done = this.handle(client, type, payload);
+      if (done) done.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  private handle(client: Client, type: string, payload: unknown): Promise<void> | void {
     const user = this.state.users.get(client.sessionId);
     const session = this.sessions.get(client.sessionId);
     if (!user || !session) return;
@@ -362,7 +407,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const m = parsed.message;
     switch (m.type) {
       case "chat":
-        return void this.onChat(client, user, session, m);
+        return this.onChat(client, user, session, m);
       case "typing":
         return this.onTyping(client, user, session, m.isTyping);
       case "presence":
@@ -381,7 +426,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       case "voice_state":
         return this.onVoiceState(client, user, session, m);
       case "reconnect":
-        return void this.onReconnectRequest(client, session, m.lastMessageId);
+        return this.onReconnectRequest(client, session, m.lastMessageId);
       case "voice_link_failed":
         if (!this.failLink(client.sessionId, m.peerId))
           return this.fail(client, ErrorCode.NotPaired, `voice_link_failed: you are not paired with ${m.peerId}`);
@@ -434,7 +479,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       const retryAfterMs = this.services.store.retryMs;
       this.fail(client, ErrorCode.StoreUnavailable, "the chat store is unavailable, retry", ref, retryAfterMs);
     } else {
-      console.error(`[earshot] ${this.zoneId}: chat store call failed:`, err);
+      this.logBug("chat store", err, client.sessionId);
       this.fail(client, ErrorCode.Internal, "the server failed to handle this, sorry", ref);
     }
     return undefined;
