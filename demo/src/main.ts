@@ -2,6 +2,7 @@ import "@babylonjs/core/Helpers/sceneHelpers.js";
 import { Engine } from "@babylonjs/core/Engines/engine.js";
 import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { createEarshot } from "@earshot/babylon";
+import { chatLength } from "@earshot/client";
 import type { EarshotXR } from "@earshot/babylon";
 import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
@@ -255,7 +256,8 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;
-    if (text.length > 500) return showError("Messages are limited to 500 characters.");
+    const max = client.limits?.maxChatChars ?? 500;
+    if (chatLength(text) > max) return showError(`Messages are limited to ${max} characters.`);
     client.sendChat(text);
     input.value = "";
     client.setTyping(false);

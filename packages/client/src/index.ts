@@ -12,3 +12,5 @@ export { VoicePeers } from "./voice/VoicePeers.js";
 export type { PeerFactory, PeerLike, PeerOptions, PeerEndReason, VoiceEvents } from "./voice/VoicePeers.js";
 export { tuneOpus, OPUS_PARAMS } from "./voice/opus.js";
 export { TypedEmitter } from "./emitter.js";
+/** Re-exported for UIs: the one way chat length is counted (see `limits.maxChatChars`). */
+export { chatLength } from "@earshot/protocol";

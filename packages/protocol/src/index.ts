@@ -63,6 +63,7 @@ export {
   zoneIdSchema,
   presenceStatusSchema,
   chatContentSchema,
+  chatLength,
   iceServerSchema,
   iceCandidateSchema,
   parseClientMessage,

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { MAX_CHAT_CHARS, WORLD_BOUND_M, ZONE_ID_PATTERN } from "./constants.js";
+import { MAX_CHAT_CHARS, ZONE_ID_PATTERN } from "./constants.js";
 import { ErrorCode } from "./errors.js";
 
 /**
- * The wire contract (DESIGN.md). Colyseus carries the message type beside the payload, so each
+ * The wire contract (docs/PROTOCOL.md describes every message). Colyseus carries the message type beside the payload, so each
  * direction is a map from type to payload schema; {@link ClientMessage} and
  * {@link ServerMessage} are the matching discriminated unions.
  *
@@ -14,7 +14,8 @@ import { ErrorCode } from "./errors.js";
  */
 
 const finite = z.number().finite();
-const coordinate = finite.min(-WORLD_BOUND_M).max(WORLD_BOUND_M);
+/** Finite here; the world's bounds are the server's setting (`WORLD_BOUND_M`), checked by the room. */
+const coordinate = finite;
 /** Session ids and user ids as they appear on the wire. */
 const id = z.string().min(1).max(64);
 const sdp = z.string().min(1).max(60_000);
@@ -23,8 +24,20 @@ export const zoneIdSchema = z.string().regex(ZONE_ID_PATTERN);
 export const presenceStatusSchema = z.enum(["online", "away", "busy"]);
 export type PresenceStatus = z.infer<typeof presenceStatusSchema>;
 
-/** Chat content: 1..MAX_CHAT_CHARS after trim. Longer content is `too_large` (see server). */
-export const chatContentSchema = z.string().trim().min(1).max(MAX_CHAT_CHARS);
+/**
+ * The length of chat content as every part of Earshot counts it: in code points (an emoji is
+ * one or two, never four UTF-16 units). The server counts after cleaning the text.
+ */
+export function chatLength(content: string): number {
+  return Array.from(content).length;
+}
+
+/** Chat content: 1..MAX_CHAT_CHARS ({@link chatLength}) after trim. Longer content is `too_large`. */
+export const chatContentSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((s) => chatLength(s) <= MAX_CHAT_CHARS, `at most ${MAX_CHAT_CHARS} characters`);
 
 export const iceCandidateSchema = z.object({
   candidate: z.string().max(2_000),

@@ -1,4 +1,4 @@
-import { MAX_CHAT_CHARS, MAX_MISSED_MESSAGES } from "@earshot/protocol";
+import { MAX_CHAT_CHARS, MAX_MISSED_MESSAGES, chatLength } from "@earshot/protocol";
 import type { ChatMessage } from "@earshot/protocol";
 import type { ChatStore } from "../storage/ChatStore.js";
 import { cleanText } from "./text.js";
@@ -9,7 +9,7 @@ export function checkChatContent(
 ): { ok: true; content: string } | { ok: false; code: "invalid_message" | "too_large"; reason: string } {
   const content = cleanText(raw);
   if (content.length === 0) return { ok: false, code: "invalid_message", reason: "chat: content is empty" };
-  const chars = [...content].length;
+  const chars = chatLength(content);
   if (chars > MAX_CHAT_CHARS) {
     return { ok: false, code: "too_large", reason: `chat: ${chars} characters, the limit is ${MAX_CHAT_CHARS}` };
   }

@@ -290,7 +290,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   }
 
   override onReconnect(client: Client): void {
-    // A reconnected client starts with a fresh view: give it back everything it saw.
+    // Colyseus 0.18 hands the new client the dropped one's StateView (allowReconnection), but
+    // while it was away it was not in this.clients, so the tick could not add or remove anyone:
+    // the view is stale. Rebuild it from what the engine says the user sees now.
     const view = new StateView();
     const user = this.state.users.get(client.sessionId);
     if (user) view.add(user);
@@ -829,10 +831,10 @@ function refOf(payload: unknown): string | undefined {
   return typeof ref === "string" && ref.length <= 64 ? ref : undefined;
 }
 
-/** JSON size of a decoded payload, or undefined when it cannot be serialised. */
+/** Size of a decoded payload as UTF-8 JSON, in bytes, or undefined when it cannot be serialised. */
 function jsonSize(payload: unknown): number | undefined {
   try {
-    return JSON.stringify(payload ?? null).length;
+    return Buffer.byteLength(JSON.stringify(payload ?? null), "utf8");
   } catch {
     return undefined;
   }
