@@ -39,7 +39,7 @@ export interface ZoneSettings extends ProximityOptions {
   offerTimeoutMs?: number;
   /** Seconds a dropped client may take to come back. Default {@link RECONNECT_WINDOW_S}. */
   reconnectWindowS?: number;
-  /** STUN/TURN servers handed to clients. Default: the spec's two STUN servers. */
+  /** STUN/TURN servers handed to clients. Default: the packet-flow spec's two STUN servers (docs/PROTOCOL.md). */
   iceServers?: IceServer[];
   /** With `turnSecret`: TURN urls that get time-limited credentials per user. */
   turnUrls?: string[];

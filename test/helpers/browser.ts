@@ -46,7 +46,7 @@ export function toneWav(freq: number, seconds = 20): string {
   return file;
 }
 
-/** Headless Chromium with a fake microphone playing `wav` (PLATFORM.md flags). */
+/** Headless Chromium with a fake microphone playing `wav` (flags below: fake media, loopback ICE, software GL). */
 export function launch(wav: string, { autoplay = true } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,

@@ -338,7 +338,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   /**
    * Joins voice in the current zone. With a stream it is sent as our voice; without one the
-   * client listens only. Use {@link openMicrophone} to get the spec's microphone stream.
+   * client listens only. Use {@link openMicrophone} to get a microphone stream with `AUDIO_CONSTRAINTS`.
    */
   joinVoice(stream?: MediaStream): void {
     if (stream) this.micStream = stream;
@@ -353,7 +353,10 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.send("disconnect_voice", {});
   }
 
-  /** Asks for the microphone with the spec's constraints; on failure emits `micError` and returns undefined. */
+  /**
+   * Asks for the microphone with `AUDIO_CONSTRAINTS`; on failure emits `micError` (with the
+   * reason: denied, not found, in use) and returns undefined.
+   */
   async openMicrophone(deviceId?: string): Promise<MediaStream | undefined> {
     const gum =
       this.options.getUserMedia ?? ((c: MediaStreamConstraints) => globalThis.navigator.mediaDevices.getUserMedia(c));

@@ -72,7 +72,7 @@ export const DEFAULT_ICE_SERVERS: readonly { urls: string | string[]; username?:
   { urls: "stun:stun1.l.google.com:19302" },
 ];
 
-/** Microphone constraints of the spec. */
+/** Microphone constraints of the packet-flow spec (docs/PROTOCOL.md, "WebRTC configuration"). */
 export const AUDIO_CONSTRAINTS = {
   echoCancellation: true,
   noiseSuppression: true,

@@ -1,6 +1,6 @@
 import { OPUS_MAX_AVERAGE_BITRATE } from "@earshot/protocol";
 
-/** Opus parameters of the spec: mono voice, 24 kbps average, DTX and in-band FEC. */
+/** Opus parameters of the packet-flow spec (docs/PROTOCOL.md, "WebRTC configuration"): mono voice, 24 kbps average, DTX and in-band FEC. */
 export const OPUS_PARAMS: Record<string, string | number> = {
   stereo: 0,
   "sprop-stereo": 0,
