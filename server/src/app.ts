@@ -1,7 +1,10 @@
 import "./node20.js";
 import { randomBytes } from "node:crypto";
+import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LocalDriver, LocalPresence, Server, matchMaker } from "@colyseus/core";
+import type { Presence } from "@colyseus/core";
+import type express from "express";
 import { Encoder } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ZONE_ROOM } from "@earshot/protocol";
@@ -40,14 +43,10 @@ export interface StartOptions {
 }
 
 /** A running Earshot server. */
-export interface EarshotServer {
+export interface EarshotServer extends Omit<EarshotAttachment, "guard"> {
   port: number;
-  adminPassword: string;
-  metrics: Metrics;
-  /** The chat store, guarded: down during a database outage (see `/healthz`), never fatal. */
-  store: GuardedStore;
-  /** Bans by user id, shared by every process through the presence (also at `/admin/api/bans`). */
-  moderation: Moderation;
+  /** The Colyseus server: define the game's own rooms on it (`server.define(...)`). */
+  server: Server;
   /** Stops accepting, closes rooms, the store and the presence; safe twice. */
   close(): Promise<void>;
 }
@@ -82,62 +81,78 @@ function quietLogger(notices: ThrottledLog, metrics: Metrics) {
   };
 }
 
-/**
- * Starts Earshot: a Colyseus server with the `zone` room, chat storage, and the HTTP routes.
- * One per process (Colyseus' matchmaker is process-wide).
- */
-export async function startEarshot(config: EarshotConfig, options: StartOptions = {}): Promise<EarshotServer> {
-  const log = options.log ?? ((line: string) => console.log(line));
-  const store = new GuardedStore(options.store ?? (await openChatStore(config)), { log });
-  const redis = config.redisUrl ? new RedisWatch(config.redisUrl, log, reannounceRooms) : undefined;
-  guardMatchmaking(redis);
-  const { presence, driver } = redis ?? { presence: new LocalPresence(), driver: new LocalDriver() };
-  const metrics = new Metrics();
-  const notices = new ThrottledLog(log);
-  const moderation = new Moderation(presence);
-  const generated = !config.adminPassword;
-  const adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
+/** Options of {@link attachEarshot}. */
+export interface AttachOptions extends StartOptions {
+  /**
+   * The presence the game's Colyseus server uses (bans and the zones' online lists live there).
+   * Default: Colyseus' own once its matchmaker is set up (`matchMaker.presence`).
+   */
+  presence?: Presence;
+  /** Counters to add to (`/metrics`). Default: new ones. */
+  metrics?: Metrics;
+  /** The network guard to use (its per-address counts). Default: one made from `config.access`. */
+  networkGuard?: NetworkGuard;
+}
 
-  const access = config.access;
-  const ipLimits = new IpLimits({
-    maxConnections: access.maxConnectionsPerIp,
-    joinsPerS: access.joinsPerIpPerS,
-    joinBurst: access.joinBurstPerIp,
-  });
-  const guard: NetworkGuard = {
+/** Earshot's network guard for `access`: origins, per-address caps, the proxy rule. */
+export function networkGuardFor(access: EarshotConfig["access"]): NetworkGuard {
+  return {
     trustProxy: access.trustProxy,
     origins: new OriginPolicy(access.allowedOrigins),
-    ipLimits,
+    ipLimits: new IpLimits({
+      maxConnections: access.maxConnectionsPerIp,
+      joinsPerS: access.joinsPerIpPerS,
+      joinBurst: access.joinBurstPerIp,
+    }),
     // Joins over the cap are refused with a code in onAuth; this only stops raw socket floods.
     maxSocketsPerIp: 2 * access.maxConnectionsPerIp,
     now: Date.now,
   };
-  const transport = new WebSocketTransport({
-    maxPayload: TRANSPORT_MAX_PAYLOAD_BYTES,
-    beforeUpgrade: beforeUpgrade(guard),
-  });
-  const server = new Server({
-    transport,
-    presence,
-    driver,
-    publicAddress: config.publicAddress,
-    greet: false,
-    // Colyseus logs each undecodable frame with a stack, and Redis' client each failed
-    // reconnect: one line a minute per kind, counted in earshot_refused_frames_total.
-    logger: quietLogger(notices, metrics),
-    gracefullyShutdown: false,
-    express: (app) =>
-      mountHttp(app, {
-        adminPassword,
-        metrics,
-        presence,
-        store,
-        moderation,
-        staticDir: config.staticDir,
-        adminLoginFailuresPerMin: access.adminLoginFailuresPerMin,
-        now: Date.now,
-      }),
-  });
+}
+
+/** What {@link attachEarshot} made, for the game to use and close. */
+export interface EarshotAttachment {
+  adminPassword: string;
+  metrics: Metrics;
+  /** The chat store, guarded: down during a database outage (see `/healthz`), never fatal. */
+  store: GuardedStore;
+  /** Bans by user id, shared by every process through the presence (also at `/admin/api/bans`). */
+  moderation: Moderation;
+  /**
+   * Puts Earshot's network guard in front of the HTTP server (the client address Colyseus
+   * reads, origins, per-address join and connection caps, no CORS on `/admin`). Call once,
+   * after `listen()`.
+   */
+  guard(http: HttpServer): void;
+  /** Closes what Earshot made (its chat store); the Colyseus server stays the game's. Safe twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Adds Earshot to a game's own Colyseus server: defines the `zone` room (filtered by zone id)
+ * and mounts Earshot's HTTP routes (`/healthz`, `/metrics`, `/api/zones`, `/admin`, and the
+ * demo when `config.staticDir` is set) on its express app. The game's own rooms run beside it.
+ * Call before `server.listen()`; call `guard(httpServer)` after it. Create the server's
+ * `WebSocketTransport` with `maxPayload: TRANSPORT_MAX_PAYLOAD_BYTES`: WebRTC offers are larger
+ * than Colyseus' 4 KB default.
+ */
+export async function attachEarshot(
+  server: Server,
+  config: EarshotConfig,
+  options: AttachOptions = {},
+): Promise<EarshotAttachment> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const store = new GuardedStore(options.store ?? (await openChatStore(config)), { log });
+  if (!options.presence) await matchMaker.onReady;
+  const presence = options.presence ?? matchMaker.presence;
+  const metrics = options.metrics ?? new Metrics();
+  const notices = new ThrottledLog(log);
+  const moderation = new Moderation(presence);
+  const generated = !config.adminPassword;
+  const adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
+  const access = config.access;
+  const guard = options.networkGuard ?? networkGuardFor(access);
+  const ipLimits = guard.ipLimits;
   const services: ZoneServices = {
     store,
     settings: config.zone,
@@ -152,35 +167,81 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     notices,
   };
   server.define(ZONE_ROOM, zoneRoomWith(services, options.roomClass)).filterBy(["zoneId"]);
-  await server.listen(config.port, config.host);
-  if (transport.server) guardHttpServer(transport.server, guard);
-  const port = (transport.server?.address() as AddressInfo | null)?.port ?? config.port;
-
+  const app = server.transport.getExpressApp?.() as express.Application | undefined;
+  if (!app) throw new Error("attachEarshot needs a transport with an express app (WebSocketTransport)");
+  mountHttp(app, {
+    adminPassword,
+    metrics,
+    presence,
+    store,
+    moderation,
+    staticDir: config.staticDir,
+    adminLoginFailuresPerMin: access.adminLoginFailuresPerMin,
+    now: Date.now,
+  });
   if (generated)
-    log(
-      `Admin dashboard: http://localhost:${port}/admin  user "admin", password "${adminPassword}" (set ADMIN_PASSWORD to choose one)`,
-    );
+    log(`Admin dashboard: /admin  user "admin", password "${adminPassword}" (set ADMIN_PASSWORD to choose one)`);
+  return {
+    adminPassword,
+    metrics,
+    store,
+    moderation,
+    guard: (http) => guardHttpServer(http, guard),
+    close: () => store.close(),
+  };
+}
+
+/**
+ * Starts Earshot on its own: a Colyseus server with the `zone` room, chat storage and the
+ * HTTP routes, listening on `config.port`. One per process (Colyseus' matchmaker is
+ * process-wide). To run Earshot inside a game's own Colyseus server, use {@link attachEarshot}.
+ */
+export async function startEarshot(config: EarshotConfig, options: StartOptions = {}): Promise<EarshotServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const redis = config.redisUrl ? new RedisWatch(config.redisUrl, log, reannounceRooms) : undefined;
+  guardMatchmaking(redis);
+  const { presence, driver } = redis ?? { presence: new LocalPresence(), driver: new LocalDriver() };
+  const notices = new ThrottledLog(log);
+  const metrics = new Metrics();
+  const networkGuard = networkGuardFor(config.access);
+  const transport = new WebSocketTransport({
+    maxPayload: TRANSPORT_MAX_PAYLOAD_BYTES,
+    beforeUpgrade: beforeUpgrade(networkGuard),
+  });
+  const server = new Server({
+    transport,
+    presence,
+    driver,
+    publicAddress: config.publicAddress,
+    greet: false,
+    gracefullyShutdown: false,
+    // Colyseus logs each undecodable frame with a stack, and Redis' client each failed
+    // reconnect: one line a minute per kind, counted in earshot_refused_frames_total.
+    logger: quietLogger(notices, metrics),
+  });
+  const earshot = await attachEarshot(server, config, { ...options, log, presence, metrics, networkGuard });
+  await server.listen(config.port, config.host);
+  const http = transport.server;
+  if (http) earshot.guard(http);
+  const port = (http?.address() as AddressInfo | null)?.port ?? config.port;
   log(
     `Earshot listening on http://localhost:${port} (chat store: ${config.databaseUrl ? "PostgreSQL" : config.sqliteFile}${config.redisUrl ? ", Redis presence" : ""})`,
   );
 
   let closing: Promise<void> | undefined;
   return {
+    ...earshot,
     port,
-    adminPassword,
-    metrics,
-    store,
-    moderation,
+    server,
     close: () =>
       (closing ??= (async () => {
         await server.gracefullyShutdown(false);
         // Colyseus stops the WebSocket side; the HTTP server and its keep-alive sockets are ours.
-        const http = transport.server;
         if (http?.listening) {
           http.closeAllConnections();
           await new Promise<void>((resolve) => http.close(() => resolve()));
         }
-        await store.close();
+        await earshot.close();
       })()),
   };
 }

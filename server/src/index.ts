@@ -1,5 +1,5 @@
-export { startEarshot, TRANSPORT_MAX_PAYLOAD_BYTES } from "./app.js";
-export type { EarshotServer, StartOptions } from "./app.js";
+export { startEarshot, attachEarshot, networkGuardFor, TRANSPORT_MAX_PAYLOAD_BYTES } from "./app.js";
+export type { EarshotServer, EarshotAttachment, AttachOptions, StartOptions } from "./app.js";
 export { loadConfig, DEFAULT_ZONE_SETTINGS } from "./config.js";
 export type { EarshotConfig, ZoneSettings } from "./config.js";
 export { ZoneRoom, zoneRoomWith } from "./rooms/ZoneRoom.js";
