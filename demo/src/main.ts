@@ -3,6 +3,7 @@ import { Engine } from "@babylonjs/core/Engines/engine.js";
 import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { createEarshot } from "@earshot/babylon";
 import { chatLength } from "@earshot/client";
+import type { Person } from "@earshot/client";
 import type { EarshotXR } from "@earshot/babylon";
 import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
@@ -50,43 +51,27 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   $("zone-name").textContent = `in ${ZONES[zone].label}`;
 
   // ---- avatars ------------------------------------------------------------------------
-  type UserState = {
-    name: string;
-    avatar: string;
-    status: string;
-    micMuted: boolean;
-    inVoice: boolean;
-    x?: number;
-    y?: number;
-    z?: number;
+  // The people in view, kept from the client's typed roster: the per-frame work below scales
+  // with who is in view, not with the size of the zone.
+  const inView = new Map<string, Readonly<Person>>();
+  const dropAvatar = (sid: string) => {
+    inView.delete(sid);
+    avatars.get(sid)?.dispose();
+    avatars.delete(sid);
   };
-  const users = () => (client.room?.state as { users?: Map<string, UserState> } | undefined)?.users;
-  // The users whose positions we receive, refreshed per state patch (10 Hz), so the per-frame
-  // work below scales with who is in view, not with the size of the zone.
-  let inView: [string, UserState][] = [];
-  const watchState = () =>
-    client.room?.onStateChange(() => {
-      const next: [string, UserState][] = [];
-      users()?.forEach((u, sid) => sid !== client.sessionId && u.x !== undefined && next.push([sid, u]));
-      inView = next;
-      for (const [sid, a] of avatars) {
-        if (!next.some(([id]) => id === sid)) {
-          a.dispose();
-          avatars.delete(sid);
-        }
-      }
-    });
-  watchState();
-  client.on("joined", () => {
-    inView = [];
-    watchState();
+  client.on("personMoved", (p) => {
+    if (p.sessionId === client.sessionId) return;
+    if (p.position) inView.set(p.sessionId, p);
+    else dropAvatar(p.sessionId);
   });
+  client.on("personLeft", (p) => dropAvatar(p.sessionId));
   world.scene.onBeforeRenderObservable.add(() => {
     const dt = engine.getDeltaTime() / 1000;
     for (const [sid, u] of inView) {
       let a = avatars.get(sid);
       if (!a) avatars.set(sid, (a = new Avatar(world.scene, sid, u.name, u.avatar)));
-      a.setTarget(u.x!, u.y ?? 0, u.z ?? 0);
+      const at = u.position!;
+      a.setTarget(at.x, at.y, at.z);
       a.update(dt);
       a.speaking = speaking.has(sid);
     }
@@ -145,7 +130,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     const list = $("people");
     const present = new Set<string>();
     const me = world.camera.position;
-    users()?.forEach((u, sid) => {
+    client.people.forEach((u, sid) => {
       if (sid === client.sessionId) return;
       present.add(sid);
       let row = rows.get(sid);
@@ -273,7 +258,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   });
   const typists = new Map<string, string>();
   client.on("typing", (t) => {
-    const who = users()?.get(t.sessionId)?.name ?? "Someone";
+    const who = client.people.get(t.sessionId)?.name ?? "Someone";
     if (t.isTyping) typists.set(t.sessionId, who);
     else typists.delete(t.sessionId);
     $("typing").textContent = typists.size ? `${[...typists.values()].join(", ")} typing…` : "";

@@ -43,3 +43,34 @@ test("changeZone closes every voice link first, then joins the other zone with i
     "A hears M in movies",
   );
 });
+
+test("client.people is the typed roster: joins, moves at most once per patch, changes and leaves", async () => {
+  const a = bot("Ada");
+  const b = bot("Bea");
+  await a.client.join("people");
+  await b.client.join("people");
+  await eventually(() => a.client.people.size === 2, 5_000, "Ada to see two people");
+  const bea = a.client.people.get(b.client.sessionId!)!;
+  expect(bea).toMatchObject({ name: "Bea", status: "online", micMuted: false, inVoice: false, id: b.client.userId });
+
+  let patches = 0;
+  a.client.room!.onStateChange(() => patches++);
+  const moves: number[] = [];
+  const changes: string[] = [];
+  const left: string[] = [];
+  a.client.on("personMoved", (p) => p.sessionId === b.client.sessionId && moves.push(p.position?.x ?? NaN));
+  a.client.on("personChanged", (p) => changes.push(`${p.name}:${p.status}`));
+  a.client.on("personLeft", (p) => left.push(p.name));
+  for (let x = 1; x <= 5; x++) {
+    b.client.sendPosition(x, 0, 0);
+    await eventually(() => a.client.people.get(b.client.sessionId!)?.position?.x === x, 5_000, `Bea at x=${x}`);
+  }
+  expect(moves.length).toBeGreaterThanOrEqual(5);
+  expect(moves.length).toBeLessThanOrEqual(patches);
+  expect(moves.at(-1)).toBe(5);
+  b.client.setPresence("away");
+  await eventually(() => changes.includes("Bea:away"), 5_000, "Bea away");
+  await b.client.close();
+  await eventually(() => left.includes("Bea"), 5_000, "Bea gone");
+  expect(a.client.people.has(b.client.sessionId!)).toBe(false);
+});

@@ -23,6 +23,8 @@ import type {
   ServerMessages,
 } from "@earshot/protocol";
 import { TypedEmitter } from "./emitter.js";
+import { Roster } from "./people.js";
+import type { Person } from "./people.js";
 import { VoicePeers } from "./voice/VoicePeers.js";
 import type { PeerEndReason, PeerFactory } from "./voice/VoicePeers.js";
 
@@ -158,6 +160,17 @@ export type EarshotClientEvents = {
   positionCorrected: [position: ServerMessages["position_corrected"]];
   /** Who can hear you changed (voice links are symmetric: the peers you hear). */
   hearersChanged: [peerIds: readonly string[]];
+  /**
+   * Someone is in `people` (you too, on join): everyone in the room when you join, then each
+   * newcomer. After a re-join into a new room everyone there joins again (after `personLeft`).
+   */
+  personJoined: [person: Readonly<Person>];
+  /** Someone's `position` changed, or they came into or went out of view; at most once per state patch. */
+  personMoved: [person: Readonly<Person>];
+  /** Someone's name, avatar, status, mic, speaking or voice flag changed; at most once per state patch. */
+  personChanged: [person: Readonly<Person>];
+  /** Someone left (or you left the zone: everyone in it). */
+  personLeft: [person: Readonly<Person>];
 };
 
 /**
@@ -197,6 +210,12 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** Chat history plus everything received since, in id order, each message once. */
   readonly messages: ChatMessage[] = [];
   readonly voice: VoicePeers;
+  private readonly roster = new Roster({
+    joined: (p) => this.emit("personJoined", p),
+    moved: (p) => this.emit("personMoved", p),
+    changed: (p) => this.emit("personChanged", p),
+    left: (p) => this.emit("personLeft", p),
+  });
   private state: ConnectionState = "idle";
   private readonly sdk: Client;
   private readonly seen = new Set<string>();
@@ -240,6 +259,15 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.voice.on("peerStream", (id, stream) => this.emit("peerStream", id, stream));
     this.voice.on("peerConnected", (id) => this.emit("peerConnected", id));
     this.voice.on("peerClosed", (id, reason) => this.emit("peerClosed", id, reason));
+  }
+
+  /**
+   * The people of your zone instance by session id, you included, typed: name, avatar, status,
+   * mic, speaking, in voice, and `position` while they are in your view. Updated per state
+   * patch; see the `person…` events.
+   */
+  get people(): ReadonlyMap<string, Readonly<Person>> {
+    return this.roster.people;
   }
 
   get connectionState(): ConnectionState {
@@ -470,6 +498,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       });
     this.room = room;
     this.sessionId = room.sessionId;
+    this.roster.attach(room);
     // Reconnect into the same seat even right after joining: it keeps our session, so voice
     // links survive. (The SDK waits 5 s by default; it never retries a kick, so no loop.)
     room.reconnection.minUptime = 0;
@@ -491,6 +520,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     room.onLeave((code, reason) => {
       if (this.room !== room) return;
       this.room = undefined;
+      this.roster.detach();
       if (this.closing || code === 4000) return;
       this.voice.closeAll("closed");
       const lost = joinError({ code, message: reason || `the connection closed (${code})` });
@@ -539,6 +569,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private async leaveRoom(): Promise<void> {
     const room = this.room;
     if (!room) return;
+    this.roster.detach();
     this.voice.closeAll("zone_change");
     this.room = undefined;
     const left = new Promise<void>((resolve) => {

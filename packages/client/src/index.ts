@@ -8,6 +8,7 @@ export type {
   ReconnectContext,
   MicrophoneFailure,
 } from "./EarshotClient.js";
+export type { Person, PersonPosition } from "./people.js";
 export { VoicePeers } from "./voice/VoicePeers.js";
 export type { PeerFactory, PeerLike, PeerOptions, PeerEndReason, VoiceEvents } from "./voice/VoicePeers.js";
 export { tuneOpus, OPUS_PARAMS } from "./voice/opus.js";
