@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { basicAuth, matchMaker } from "@colyseus/core";
 import type { Presence } from "@colyseus/core";
 import { monitor } from "@colyseus/monitor";
@@ -57,6 +58,21 @@ function requirePassword(password: string, backoff: LoginBackoff, now: () => num
   };
 }
 
+const ADMIN_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'";
+
+let monitorHtml: string | undefined;
+/** The Colyseus monitor's page without its link to fonts.googleapis.com. */
+function monitorPage(): string {
+  if (monitorHtml === undefined) {
+    const build = dirname(createRequire(import.meta.url).resolve("@colyseus/monitor"));
+    monitorHtml = readFileSync(join(build, "static", "index.html"), "utf8")
+      .replace(/<link[^>]+fonts\.googleapis\.com[^>]*>\s*/g, "")
+      .replace("<title>Colyseus Stats</title>", "<title>Earshot admin</title>");
+  }
+  return monitorHtml;
+}
+
 /** Counts users per zone across every process, from the shared room listings. */
 export async function zoneCounts(): Promise<{ zoneId: string; users: number; rooms: number }[]> {
   const rooms = await matchMaker.query({ name: ZONE_ROOM });
@@ -111,10 +127,22 @@ export function mountHttp(app: express.Application, deps: HttpDeps): void {
   const password = requirePassword(deps.adminPassword, backoff, deps.now);
   // Before the monitor, which answers every path under /admin.
   app.use("/admin/api", password, moderationRoutes(deps.moderation));
+  // Nothing on /admin is fetched from another host: the monitor's page without its Google font
+  // link (its icons show as their names), and a policy that would block any other.
+  app.use("/admin", password, (_req, res, next) => {
+    res.set("Content-Security-Policy", ADMIN_CSP);
+    next();
+  });
+  app.get("/admin/", (_req, res) => {
+    res.type("html").send(monitorPage());
+  });
   app.use(
     "/admin",
-    password,
-    monitor({ use: [basicAuth({ users: { admin: deps.adminPassword } })] }) as express.RequestHandler,
+    monitor({
+      use: [basicAuth({ users: { admin: deps.adminPassword } })],
+      // Rooms by zone id, with their user counts and who is in them (ZoneRoom's metadata).
+      columns: [{ metadata: "zoneId" }, "clients", "maxClients", { metadata: "people" }, "roomId", "elapsedTime"],
+    }) as express.RequestHandler,
   );
   const dir = deps.staticDir;
   if (dir && existsSync(join(dir, "index.html"))) {

@@ -91,6 +91,9 @@ const refusal = (code: RefusalCode, text: string, retryAfterMs?: number, during:
     joinRefusal(code, text, retryAfterMs),
   );
 
+/** The admin monitor's "people" column holds at most this many characters of names. */
+const LISTED_NAMES_CHARS = 120;
+
 /** Heading changes smaller than this (about 3°) are not replicated. */
 const ROT_QUANTUM_RAD = 0.05;
 
@@ -114,6 +117,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   /** This instance counts towards `liveZones` (undone once in onDispose). */
   private counted = false;
   private ticks = 0;
+  private listingTimer?: { clear(): void };
+  /** The first listing (zone id, nobody yet) was written at once, for /api/zones. */
+  private listed = false;
   private onRemoteChat?: (payload: unknown) => void;
   private onKick?: (userId: unknown) => void;
   /** Seats held for dropped sessions, by session id: a ban takes them back. */
@@ -150,7 +156,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.autoDispose = true;
     this.patchRate = s.tickMs;
     this.state = new ZoneState();
-    void this.setMetadata({ zoneId: this.zoneId });
+    this.refreshListing();
     this.chat = new ZoneChat(this.services.store, this.zoneId);
     this.engine = new ProximityEngine(s);
     this.offers = new PendingOffers(
@@ -262,6 +268,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       await this.sendMissed(client, session, auth.lastMessageId);
     this.broadcast("user_joined", { user: this.summary(client.sessionId, user) }, { except: client });
     this.publishPresence(user);
+    this.refreshListing();
     this.services.metrics.inc("earshot_joins_total");
   }
 
@@ -317,7 +324,29 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.closeLinks(this.engine.dropLinks(sid, "left", true));
     this.state.users.delete(sid);
     this.broadcast("user_left", { userId: user.id, sessionId: sid });
+    this.refreshListing();
     this.quietly("presence", this.presence.hdel(presenceKey(this.zoneId), user.id));
+  }
+
+  /**
+   * The room's listing metadata: its zone id, and who is in it for the admin monitor (names,
+   * cut to `LISTED_NAMES_CHARS`). Written at most once a second: a join wave costs one write.
+   */
+  private refreshListing(): void {
+    if (this.listingTimer) return;
+    const write = () => {
+      this.listingTimer = undefined;
+      const names: string[] = [];
+      this.state.users.forEach((u) => names.push(u.name));
+      let people = names.join(", ");
+      if (people.length > LISTED_NAMES_CHARS) people = `${people.slice(0, LISTED_NAMES_CHARS)}… (${names.length})`;
+      this.quietly("listing", this.setMetadata({ zoneId: this.zoneId, people }));
+    };
+    if (this.zoneId && this.state.users.size === 0 && !this.listed) {
+      this.listed = true;
+      return write();
+    }
+    this.listingTimer = this.clock.setTimeout(write, 1_000);
   }
 
   /** Writes this instance's people into the zone's presence again (Redis restarted empty). */
