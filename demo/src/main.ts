@@ -59,11 +59,15 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     avatars.get(sid)?.dispose();
     avatars.delete(sid);
   };
-  client.on("personMoved", (p) => {
+  // Someone may arrive already in view (joined) or come into and out of view (moved).
+  const follow = (p: Readonly<Person>) => {
     if (p.sessionId === client.sessionId) return;
     if (p.position) inView.set(p.sessionId, p);
     else dropAvatar(p.sessionId);
-  });
+  };
+  client.people.forEach(follow); // those here before these listeners
+  client.on("personJoined", follow);
+  client.on("personMoved", follow);
   client.on("personLeft", (p) => dropAvatar(p.sessionId));
   world.scene.onBeforeRenderObservable.add(() => {
     const dt = engine.getDeltaTime() / 1000;

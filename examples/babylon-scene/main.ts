@@ -7,6 +7,7 @@ import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { CreateBox } from "@babylonjs/core/Meshes/Builders/boxBuilder.js";
 import { CreateGround } from "@babylonjs/core/Meshes/Builders/groundBuilder.js";
 import { createEarshot } from "@earshot/babylon";
+import type { Person } from "@earshot/client";
 
 const canvas = document.querySelector("canvas")!;
 const engine = new Engine(canvas);
@@ -25,14 +26,18 @@ const earshot = await createEarshot(scene, {
   localAvatar: camera,
 });
 
-// Avatars from the typed roster: positions come only for people in view.
-earshot.client.on("personMoved", (person) => {
+// Avatars from the typed roster: positions come only for people in view. Someone may
+// arrive already in view (personJoined) or come into and out of view (personMoved).
+const place = (person: Readonly<Person>) => {
   if (person.sessionId === earshot.client.sessionId) return;
   const name = `avatar-${person.sessionId}`;
   const mesh = scene.getMeshByName(name) ?? CreateBox(name, { height: 1.8 }, scene);
   mesh.setEnabled(person.position !== undefined);
   if (person.position) mesh.position.set(person.position.x, person.position.y + 0.9, person.position.z);
-});
+};
+earshot.client.people.forEach(place); // already here when we joined
+earshot.client.on("personJoined", place);
+earshot.client.on("personMoved", place);
 earshot.client.on("personLeft", (person) => scene.getMeshByName(`avatar-${person.sessionId}`)?.dispose());
 
 // Chat is text, never HTML.

@@ -5,7 +5,7 @@ import type { ClientMessageType } from "@earshot/protocol";
 const zone = { zoneId: "events", roomId: "r0OmId" };
 
 /**
- * Every client message exactly as the packet-flow spec (shared/seed) writes it, or, for the
+ * Every client message exactly as the packet-flow spec (docs/PROTOCOL.md) writes it, or, for the
  * types it shows no payload of, with every envelope field it puts in payloads. One row per
  * client message type; a type added to the protocol without a row fails the last test.
  */

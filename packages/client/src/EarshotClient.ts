@@ -162,7 +162,7 @@ export type EarshotClientEvents = {
   hearersChanged: [peerIds: readonly string[]];
   /**
    * Someone is in `people` (you too, on join): everyone in the room when you join, then each
-   * newcomer. After a re-join into a new room everyone there joins again (after `personLeft`).
+   * newcomer; with `position` already set when they are in view. After a re-join into a new room everyone there joins again (after `personLeft`).
    */
   personJoined: [person: Readonly<Person>];
   /** Someone's `position` changed, or they came into or went out of view; at most once per state patch. */
