@@ -16,7 +16,26 @@ const USER_ID = /^[\x21-\x7e]{1,128}$/;
  * lasting bans need an `authenticate` hook (token subjects).
  */
 export class Moderation {
+  private readonly kickListeners = new Set<(userId: string) => void>();
+  private subscribed?: Promise<unknown>;
+
   constructor(private readonly presence: Presence) {}
+
+  /**
+   * Calls `listener` with each user id banned from now on, by any process. One presence
+   * subscription per process serves every room. Returns the unsubscribe.
+   */
+  onKick(listener: (userId: string) => void): () => void {
+    this.kickListeners.add(listener);
+    this.subscribed ??= Promise.resolve(
+      this.presence.subscribe(KICK_CHANNEL, (userId: unknown) => {
+        for (const l of this.kickListeners) l(String(userId));
+      }),
+    ).catch(() => {
+      this.subscribed = undefined; // Redis was down: the next room subscribes again
+    });
+    return () => this.kickListeners.delete(listener);
+  }
 
   async ban(userId: string): Promise<void> {
     await this.presence.sadd(BANNED_KEY, userId);

@@ -43,7 +43,6 @@ import { MoveLimiter } from "../authority/movement.js";
 import { pickSpawn } from "../authority/spawn.js";
 import { PendingOffers } from "../signaling/offers.js";
 import { turnCredentials } from "../signaling/turn.js";
-import { KICK_CHANNEL } from "../admin/moderation.js";
 import { StoreUnavailableError } from "../storage/ChatStore.js";
 import { User, ZoneState } from "./state.js";
 import type { ZoneServices } from "./services.js";
@@ -121,7 +120,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   /** The first listing (zone id, nobody yet) was written at once, for /api/zones. */
   private listed = false;
   private onRemoteChat?: (payload: unknown) => void;
-  private onKick?: (userId: unknown) => void;
+  private offKick?: () => void;
   /** Seats held for dropped sessions, by session id: a ban takes them back. */
   private readonly held = new Map<string, ReturnType<ZoneRoom["allowReconnection"]>>();
 
@@ -178,8 +177,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       if (origin !== this.roomId) this.broadcast("chat", message);
     };
     this.quietly("subscribe", this.presence.subscribe(chatChannel(this.zoneId), this.onRemoteChat));
-    this.onKick = (userId) => this.kick(String(userId));
-    this.quietly("subscribe", this.presence.subscribe(KICK_CHANNEL, this.onKick));
+    this.offKick = this.services.moderation.onKick((userId) => this.kick(userId));
   }
 
   override async onAuth(_client: Client, options: unknown, context: AuthContext): Promise<AuthData> {
@@ -375,7 +373,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     (this.offers as PendingOffers | undefined)?.dispose();
     if (this.onRemoteChat)
       this.quietly("unsubscribe", this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat));
-    if (this.onKick) this.quietly("unsubscribe", this.presence.unsubscribe(KICK_CHANNEL, this.onKick));
+    this.offKick?.();
     await (this.chat as ZoneChat | undefined)?.idle();
   }
 
