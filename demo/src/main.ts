@@ -102,6 +102,8 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     }
   }
   world.onZoneCrossed = (next) => void switchZone(next, false);
+  /** The zone list, updated in place: a row is never replaced under the pointer. */
+  const zoneRows = new Map<ZoneId, { li: HTMLElement; label: HTMLElement; go: HTMLButtonElement }>();
   async function refreshZones(): Promise<void> {
     const counts = new Map<string, number>();
     try {
@@ -110,18 +112,23 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     } catch {
       /* the list just keeps its last counts */
     }
-    const list = $("zones");
-    list.replaceChildren(
-      ...(Object.keys(ZONES) as ZoneId[]).map((id) => {
-        const li = el("li", "", id === zone ? "current" : "");
-        li.append(el("span", `${ZONES[id].label} · ${counts.get(id) ?? 0} online`));
-        const go = el("button", id === zone ? "Here" : "Go") as HTMLButtonElement;
-        go.disabled = id === zone;
+    for (const id of Object.keys(ZONES) as ZoneId[]) {
+      let row = zoneRows.get(id);
+      if (!row) {
+        const li = el("li");
+        const label = el("span");
+        const go = el("button") as HTMLButtonElement;
         go.onclick = () => void switchZone(id, true);
-        li.append(go);
-        return li;
-      }),
-    );
+        li.append(label, go);
+        $("zones").append(li);
+        zoneRows.set(id, (row = { li, label, go }));
+      }
+      const here = id === zone;
+      row.li.className = here ? "current" : "";
+      row.label.textContent = `${ZONES[id].label} · ${counts.get(id) ?? 0} online`;
+      row.go.textContent = here ? "Here" : "Go";
+      row.go.disabled = here;
+    }
   }
   void refreshZones();
   setInterval(() => void refreshZones(), 3_000);

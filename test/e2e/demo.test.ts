@@ -139,6 +139,41 @@ describeWithChromium("demo world in three browsers", () => {
     );
   });
 
+  test("after the zone list's Go, another page sees the user where they stand, before and after moving", async () => {
+    // Bob is in Movies (the doorway test); Cid, far off in Events, uses the zone list.
+    // In Cid's small window the chat covers the zone list: collapse it first, as a person would.
+    await cid.locator("#collapse").click();
+    await cid.locator("#zones li", { hasText: "Movies" }).getByRole("button", { name: "Go" }).click();
+    await eventually(
+      async () =>
+        cid.evaluate(() => {
+          const c = (window as any).demo.earshot.client;
+          return c.zoneId === "movies" && c.connectionState === "connected";
+        }),
+      15_000,
+      "Cid in movies",
+    );
+    const cidSid = await sid(cid); // a new session in the new zone
+    /** Where Cid's camera stands, and where Bob's client has Cid (x, z). */
+    const gap = async () => {
+      const own = await cid.evaluate(() => {
+        const p = (window as any).demo.earshot.localAvatarPosition();
+        return [p.x, p.z] as number[];
+      });
+      const seen = await bob.evaluate(
+        (id) => (window as any).demo.earshot.client.people.get(id)?.position as { x: number; z: number } | undefined,
+        cidSid,
+      );
+      return seen ? Math.hypot(own[0]! - seen.x, own[1]! - seen.z) : Infinity;
+    };
+    await eventually(async () => (await gap()) < 0.5, 10_000, "Bob to see Cid at Cid's spot");
+    await cid.evaluate(() => {
+      const p = (window as any).demo.earshot.localAvatarPosition();
+      return (window as any).demo.walkTo(p.x + 2, p.z + 1);
+    });
+    await eventually(async () => (await gap()) < 0.5, 10_000, "Bob to see Cid after Cid moved");
+  });
+
   test("/admin asks for the password and shows the monitor after logging in", async () => {
     const anonymous = await fetch(`${server.url}/admin/`);
     expect(anonymous.status).toBe(401);

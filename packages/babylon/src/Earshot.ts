@@ -126,6 +126,8 @@ export class Earshot {
   private micAnalyser?: AnalyserNode;
   private readonly micDetector: SpeakingDetector;
   private lastSent = { x: NaN, y: NaN, z: NaN, rotY: NaN, at: 0 };
+  /** The next frame publishes the pose whatever the dead-band (after a join, reconnect or teleport). */
+  private publishNext = false;
   private disposed = false;
   /** Whose pose is published instead of `localAvatar` (the XR camera in a session). */
   private poseOverride?: TransformNode | Camera;
@@ -269,6 +271,17 @@ export class Earshot {
     this.lastSent.at = 0; // publish the new source's pose at the next frame
   }
 
+  /**
+   * Publishes your pose at the next frame whatever the dead-band. Earshot calls it after every
+   * join (zone change, re-join) and reconnect; call it after you teleport the
+   * avatar yourself, so others see you where you are even when the jump was to a spot near the
+   * last one published.
+   */
+  publishPositionNow(): void {
+    this.publishNext = true;
+    this.lastSent.at = 0;
+  }
+
   /** The horizontal direction your avatar faces (the desktop node). */
   localAvatarForward(): Vector3 | undefined {
     return this.desktopNode?.getDirection(FORWARD);
@@ -289,7 +302,8 @@ export class Earshot {
     if (reason !== "xr") this.poseMoveTo?.(p.x, p.z);
     if (this.options.moveLocalAvatar) this.options.moveLocalAvatar(position, reason);
     else this.desktopNode?.position.copyFrom(position);
-    // The server knows this spot already: nothing to publish until we move on from it.
+    // The server put us here and knows this spot: nothing to publish until we move on from it
+    // (publishing before the avatar has moved there would claim the old spot again).
     this.lastSent = { ...this.lastSent, x: p.x, y: p.y, z: p.z };
     this.onLocalAvatarMovedObservable.notifyObservers({ position, reason });
   }
@@ -333,7 +347,10 @@ export class Earshot {
       c.on("joined", (info) => {
         this.roster.clear();
         for (const u of info.users) this.roster.set(u.sessionId, u);
+        // A new seat starts where the server put it: tell it where we are.
+        this.publishPositionNow();
       }),
+      c.on("connectionState", (state) => state === "connected" && this.publishPositionNow()),
       c.on("userJoined", ({ user }) => this.roster.set(user.sessionId, user)),
       c.on("userLeft", ({ sessionId }) => this.roster.delete(sessionId)),
       c.on("peerStream", (peerId, stream) => void this.addVoice(peerId, stream)),
@@ -399,7 +416,8 @@ export class Earshot {
     const dr = this.options.positionDeadband?.radians ?? 0.05;
     const last = this.lastSent;
     const moved = !(Math.abs(p.x - last.x) < dm && Math.abs(p.y - last.y) < dm && Math.abs(p.z - last.z) < dm);
-    if (!moved && Math.abs(rotY - last.rotY) < dr) return;
+    if (!moved && Math.abs(rotY - last.rotY) < dr && !this.publishNext) return;
+    this.publishNext = false;
     this.lastSent = { x: p.x, y: p.y, z: p.z, rotY, at: now };
     this.client.sendPosition(p.x, p.y, p.z, rotY);
   }
