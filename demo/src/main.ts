@@ -7,7 +7,7 @@ import type { Person } from "@earshot/client";
 import type { EarshotXR } from "@earshot/babylon";
 import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
-import { ZONES, createWorld, zoneAt } from "./world.js";
+import { ZONES, createWorld, isTyping, zoneAt } from "./world.js";
 import type { ZoneId } from "./world.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -133,6 +133,20 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   void refreshZones();
   setInterval(() => void refreshZones(), 3_000);
 
+  // ---- keyboard focus -----------------------------------------------------------------
+  // Escape leaves any field; sliders, checkboxes and lists hand the keyboard back once used;
+  // a hint says how to walk again while a text field has it.
+  window.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && document.activeElement instanceof HTMLElement) document.activeElement.blur();
+  });
+  document.addEventListener("change", (e) => {
+    const t = e.target;
+    if ((t instanceof HTMLInputElement && !isTyping()) || t instanceof HTMLSelectElement) t.blur();
+  });
+  const showFocusHint = () => ($("focus-hint").hidden = !isTyping());
+  document.addEventListener("focusin", showFocusHint);
+  document.addEventListener("focusout", () => setTimeout(showFocusHint));
+
   // ---- people -------------------------------------------------------------------------
   // Who can hear me now: the server's voice links are symmetric, so these are my listeners.
   const hearsMe = (sid: string) => client.hearers.includes(sid);
@@ -257,6 +271,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     client.sendChat(text);
     input.value = "";
     client.setTyping(false);
+    input.blur(); // Enter sends and hands the keyboard back to the world
   });
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   input.addEventListener("input", () => {
@@ -298,12 +313,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   };
   window.addEventListener(
     "keydown",
-    (e) =>
-      e.code === "KeyV" &&
-      !e.repeat &&
-      !micOn &&
-      !(document.activeElement instanceof HTMLInputElement) &&
-      earshot.unmute(),
+    (e) => e.code === "KeyV" && !e.repeat && !micOn && !isTyping() && earshot.unmute(),
   );
   window.addEventListener("keyup", (e) => e.code === "KeyV" && !micOn && earshot.mute());
   const devices = $<HTMLSelectElement>("device");

@@ -26,6 +26,24 @@ export const ZONES = {
 } as const;
 export type ZoneId = keyof typeof ZONES;
 
+/** Walking speed with the keys, metres per second. */
+export const WALK_SPEED_M_S = 4;
+/** Longest physics step of the character controller, seconds. */
+const MAX_STEP_S = 0.05;
+/** Longest frame walked at once, seconds: a stall longer than this is not a jump. */
+const MAX_FRAME_S = 1;
+
+const TEXT_INPUTS = new Set(["text", "search", "email", "password", "url", "tel", "number"]);
+
+/**
+ * True while the keyboard belongs to a text field (WASD types there). Sliders, checkboxes and
+ * buttons never keep it: the world walks.
+ */
+export function isTyping(): boolean {
+  const a = document.activeElement;
+  return (a instanceof HTMLInputElement && TEXT_INPUTS.has(a.type)) || a instanceof HTMLTextAreaElement;
+}
+
 /** Which zone a point belongs to. */
 export const zoneAt = (x: number): ZoneId => (x < 0 ? "events" : "movies");
 
@@ -131,8 +149,7 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
   let yaw = 0;
   let pitch = 0;
   const keys = new Set<string>();
-  const typing = () => document.activeElement instanceof HTMLInputElement;
-  window.addEventListener("keydown", (e) => !typing() && keys.add(e.code));
+  window.addEventListener("keydown", (e) => !isTyping() && keys.add(e.code));
   window.addEventListener("keyup", (e) => keys.delete(e.code));
   window.addEventListener("blur", () => keys.clear());
   let dragging = false;
@@ -174,9 +191,25 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
       world.onZoneCrossed?.(now);
     }
   };
+  /** One physics step of the walking character, `dt` seconds long. */
+  const step = (want: Vector3, dt: number) => {
+    const support = character.checkSupport(dt, down);
+    const velocity = character.getVelocity();
+    character.setVelocity(
+      new Vector3(
+        want.x,
+        support.supportedState === CharacterSupportedState.SUPPORTED ? 0 : velocity.y + gravity.y * dt,
+        want.z,
+      ),
+    );
+    character.integrate(dt, support, gravity);
+  };
   scene.onBeforeRenderObservable.add(() => {
-    const dt = Math.min(0.05, engine.getDeltaTime() / 1000);
-    if (dt <= 0) return;
+    // The whole frame's time is walked, in steps of at most MAX_STEP_S (the character controller
+    // is stable with short steps): the same speed at 4 fps as at 60. A longer stall (a hidden
+    // tab) is cut at MAX_FRAME_S rather than jumping.
+    const elapsed = Math.min(MAX_FRAME_S, engine.getDeltaTime() / 1000);
+    if (elapsed <= 0) return;
     if (world.xrHead) {
       const head = world.xrHead();
       const p = character.getPosition();
@@ -190,16 +223,9 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
     if (keys.has("KeyS") || keys.has("ArrowDown")) want.subtractInPlace(forward);
     if (keys.has("KeyD") || keys.has("ArrowRight")) want.addInPlace(right);
     if (keys.has("KeyA") || keys.has("ArrowLeft")) want.subtractInPlace(right);
-    if (want.lengthSquared() > 0) want.normalize().scaleInPlace(4);
-    const support = character.checkSupport(dt, down);
-    const velocity = character.getVelocity();
-    const next = new Vector3(
-      want.x,
-      support.supportedState === CharacterSupportedState.SUPPORTED ? 0 : velocity.y + gravity.y * dt,
-      want.z,
-    );
-    character.setVelocity(next);
-    character.integrate(dt, support, gravity);
+    if (want.lengthSquared() > 0) want.normalize().scaleInPlace(WALK_SPEED_M_S);
+    const steps = Math.ceil(elapsed / MAX_STEP_S);
+    for (let i = 0; i < steps; i++) step(want, elapsed / steps);
     const p = character.getPosition();
     camera.position.set(p.x, p.y + 0.7, p.z);
     camera.rotation.set(pitch, yaw, 0);

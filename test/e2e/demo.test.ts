@@ -112,6 +112,38 @@ describeWithChromium("demo world in three browsers", () => {
     if (process.env.UPDATE_SCREENSHOT === "1") await ann.screenshot({ path: "docs/demo.png" });
   });
 
+  test("after a chat sent with Enter, and after a volume slider, holding W walks (seen from another page)", async () => {
+    const bobSid = await sid(bob);
+    const seen = () =>
+      ann.evaluate((id) => {
+        const p = (window as any).demo.earshot.client.people.get(id)?.position;
+        return p ? ([p.x, p.z] as [number, number]) : undefined;
+      }, bobSid);
+    const holdW = async (what: string) => {
+      const before = (await seen())!;
+      await bob.keyboard.down("KeyW");
+      await bob.waitForTimeout(600); // how long the key is held
+      await bob.keyboard.up("KeyW");
+      await eventually(
+        async () => {
+          const now = await seen();
+          return now !== undefined && Math.hypot(now[0] - before[0], now[1] - before[1]) > 1;
+        },
+        5_000,
+        `Ann to see Bob walk after ${what}`,
+      );
+      await bob.evaluate((at) => (window as any).demo.teleport(at[0], at[1]), before);
+    };
+    await bob.fill("#say-text", "walking now");
+    await bob.press("#say-text", "Enter");
+    await holdW("a chat sent with Enter");
+    // In Bob's small window the chat covers the people list: collapse it, use a slider, open it again.
+    await bob.locator("#collapse").click();
+    await bob.locator("#people input[type=range]").first().click();
+    await holdW("a volume slider");
+    await bob.locator("#collapse").click();
+  });
+
   test("walking through the Movies doorway: movies zone, its history, and no voice link left in Events", async () => {
     const oldBob = await sid(bob);
     await bob.evaluate(() => (window as any).demo.walkTo(2, 0));
@@ -172,6 +204,51 @@ describeWithChromium("demo world in three browsers", () => {
       return (window as any).demo.walkTo(p.x + 2, p.z + 1);
     });
     await eventually(async () => (await gap()) < 0.5, 10_000, "Bob to see Cid after Cid moved");
+  });
+
+  test("walking speed does not depend on the frame rate: walking at about 5 fps is as fast as at full rate", async () => {
+    const dee = await enter(browser, `${server.url}/?name=Dee&zone=events&at=-20,-12`, { width: 320, height: 200 });
+    /** Position and page time of the last rendered frame. */
+    const sample = () =>
+      dee.evaluate(() => {
+        const p = (window as any).demo.earshot.localAvatarPosition();
+        return [p.x, p.z, performance.now() / 1000] as [number, number, number];
+      });
+    /** Walking speed (m/s) over 4 s of holding W, measured in page time (input latency left out). */
+    const walk = async () => {
+      await dee.evaluate(() => (window as any).demo.teleport(-20, -12));
+      await dee.keyboard.down("KeyW");
+      await dee.waitForTimeout(500); // under way
+      const a = await sample();
+      await dee.waitForTimeout(4_000); // how long the walk is timed
+      const b = await sample();
+      await dee.keyboard.up("KeyW");
+      return Math.hypot(b[0] - a[0], b[1] - a[1]) / (b[2] - a[2]);
+    };
+    const fps = () =>
+      dee.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            let frames = 0;
+            const start = performance.now();
+            const count = () =>
+              performance.now() - start < 1_000 ? (frames++, requestAnimationFrame(count)) : resolve(frames);
+            requestAnimationFrame(count);
+          }),
+      );
+    const full = await walk();
+    const fullFps = await fps();
+    const cdp = await dee.context().newCDPSession(dee);
+    // Throttled to about 5 frames a second, whatever this machine renders at full speed.
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: Math.max(2, Math.ceil(fullFps / 4)) });
+    const slowFps = await fps();
+    const slow = await walk();
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
+    console.log(`walking: ${full.toFixed(2)} m/s at ${fullFps} fps, ${slow.toFixed(2)} m/s at ${slowFps} fps`);
+    expect(slowFps).toBeLessThanOrEqual(8);
+    expect(full).toBeGreaterThan(3);
+    expect(Math.abs(slow - full) / full).toBeLessThan(0.2);
+    await dee.close();
   });
 
   test("/admin asks for the password and shows the monitor after logging in", async () => {
