@@ -31,7 +31,7 @@ export const WALK_SPEED_M_S = 4;
 /** Longest physics step of the character controller, seconds. */
 const MAX_STEP_S = 0.05;
 /** Longest frame walked at once, seconds: a stall longer than this is not a jump. */
-const MAX_FRAME_S = 1;
+const MAX_FRAME_S = 2;
 
 const TEXT_INPUTS = new Set(["text", "search", "email", "password", "url", "tel", "number"]);
 
