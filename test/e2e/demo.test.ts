@@ -239,9 +239,17 @@ describeWithChromium("demo world in three browsers", () => {
     const full = await walk();
     const fullFps = await fps();
     const cdp = await dee.context().newCDPSession(dee);
-    // Throttled to about 5 frames a second, whatever this machine renders at full speed.
-    await cdp.send("Emulation.setCPUThrottlingRate", { rate: Math.max(3, Math.ceil(fullFps / 2.5)) });
-    const slowFps = await fps();
+    // Throttled to about 5 frames a second, whatever this machine renders at full speed (the
+    // effect of a throttling rate is not linear: raise it until the page is there).
+    let slowFps = fullFps;
+    for (
+      let rate = Math.max(3, Math.ceil(fullFps / 2.5)), i = 0;
+      i < 4 && slowFps > 6;
+      i++, rate = Math.ceil(rate * 1.6)
+    ) {
+      await cdp.send("Emulation.setCPUThrottlingRate", { rate });
+      slowFps = await fps();
+    }
     const slow = await walk();
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
     console.log(`walking: ${full.toFixed(2)} m/s at ${fullFps} fps, ${slow.toFixed(2)} m/s at ${slowFps} fps`);
