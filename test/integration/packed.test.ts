@@ -7,6 +7,8 @@ import { afterAll, expect, test } from "vitest";
 import { Client } from "@colyseus/sdk";
 import { Bot, eventually } from "../helpers/bot.js";
 import { freePort, stop } from "../helpers/process.js";
+import { hasChromium, launch, toneWav } from "../helpers/browser.js";
+import type { Browser } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
 const PACKAGES = ["@earshot/protocol", "@earshot/client", "@earshot/babylon", "@earshot/server"];
@@ -39,8 +41,10 @@ function freshCopy(example: string, tarballs: Map<string, string>): string {
 }
 
 let server: ChildProcess | undefined;
+let browser: Browser | undefined;
 const bots: Bot[] = [];
 afterAll(async () => {
+  await browser?.close();
   await Promise.all(bots.map((b) => b.close()));
   if (server) await stop(server);
 });
@@ -86,6 +90,8 @@ test("packed packages install into fresh copies of examples/: strict tsc, vite b
       ADMIN_PASSWORD: "pw",
       ICE_SERVERS: "[]",
       EARSHOT_DB: join(game, "data", "chat.db"),
+      // The game server serves the built Babylon page too.
+      EARSHOT_STATIC_DIR: join(scene, "dist"),
       ALLOW_CLIENT_SPAWN: "true",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -112,4 +118,26 @@ test("packed packages install into fresh copies of examples/: strict tsc, vite b
   await eventually(() => ben.client.messages.some((m) => m.content === "hi from the packed server"), 5_000, "chat");
   await eventually(() => ann.hearsLinkedPeer(880) && ben.hearsLinkedPeer(440), 20_000, "a voice link");
   await lobby.leave();
+
+  // The built Babylon page, opened in Chromium: Pat joins and is heard by Ann and Ben.
+  if (!hasChromium) {
+    if (process.env.CI === "true") throw new Error("Chromium is not installed, and CI=true requires it");
+    console.warn("\n  SKIPPED the Babylon page in Chromium: Chromium is not installed\n");
+    return;
+  }
+  browser = await launch(toneWav(660));
+  const page = await (
+    await browser.newContext({ viewport: { width: 320, height: 200 }, permissions: ["microphone"] })
+  ).newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${url}/?name=Pat`);
+  await eventually(
+    () => [...ann.client.people.values()].some((p) => p.name === "Pat"),
+    30_000,
+    `Pat to join (${errors.join("; ")})`,
+  );
+  const hears = (bot: Bot, freq: number) => [...bot.listeners.values()].some((l) => l.magnitude(freq) > 0.05);
+  await eventually(() => hears(ann, 660) && hears(ben, 660), 30_000, "Ann and Ben to hear Pat's page");
+  expect(errors).toEqual([]);
 }, 600_000);
