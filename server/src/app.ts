@@ -90,6 +90,8 @@ export interface AttachOptions extends StartOptions {
   presence?: Presence;
   /** Counters to add to (`/metrics`). Default: new ones. */
   metrics?: Metrics;
+  /** Where repeatable lines go, one a minute per key. Default: a new one over `log`. */
+  notices?: ThrottledLog;
   /** The network guard to use (its per-address counts). Default: one made from `config.access`. */
   networkGuard?: NetworkGuard;
 }
@@ -146,7 +148,7 @@ export async function attachEarshot(
   if (!options.presence) await matchMaker.onReady;
   const presence = options.presence ?? matchMaker.presence;
   const metrics = options.metrics ?? new Metrics();
-  const notices = new ThrottledLog(log);
+  const notices = options.notices ?? new ThrottledLog(log);
   const moderation = new Moderation(presence);
   const generated = !config.adminPassword;
   const adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
@@ -219,7 +221,7 @@ export async function startEarshot(config: EarshotConfig, options: StartOptions 
     // reconnect: one line a minute per kind, counted in earshot_refused_frames_total.
     logger: quietLogger(notices, metrics),
   });
-  const earshot = await attachEarshot(server, config, { ...options, log, presence, metrics, networkGuard });
+  const earshot = await attachEarshot(server, config, { ...options, log, presence, metrics, notices, networkGuard });
   await server.listen(config.port, config.host);
   const http = transport.server;
   if (http) earshot.guard(http);

@@ -515,7 +515,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     room.onReconnect(() => {
       this.setState("connected");
       // The server replays nothing by itself: ask for what we missed.
-      this.send("reconnect", { lastMessageId: this.lastMessageId ?? null });
+      this.askForMissed();
     });
     room.onLeave((code, reason) => {
       if (this.room !== room) return;
@@ -706,12 +706,14 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     if (this.resent.size === 0 && this.held.length > 0 && this.resendTimer === undefined) this.resendHeld();
   }
 
+  /** `reconnect {lastMessageId}`: the chat after the newest message we have. */
+  private askForMissed(): void {
+    this.send("reconnect", { lastMessageId: this.lastMessageId ?? null });
+  }
+
   private catchUpLater(retryAfterMs = 1_000): void {
     clearTimeout(this.catchUpTimer);
-    this.catchUpTimer = setTimeout(
-      () => this.send("reconnect", { lastMessageId: this.lastMessageId ?? null }),
-      retryAfterMs,
-    );
+    this.catchUpTimer = setTimeout(() => this.askForMissed(), retryAfterMs);
   }
 
   /** Adds unseen messages in id order; returns (and with `announce` emits) the new ones. */

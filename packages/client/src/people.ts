@@ -67,6 +67,8 @@ export class Roster {
   private readonly dirty = new Set<string>();
   private readonly states = new Map<string, UserState>();
   private readonly stops: (() => void)[] = [];
+  /** Each user's change callback, removed with the user (a long session sees many come and go). */
+  private readonly userStops = new Map<string, () => void>();
 
   constructor(private readonly events: RosterEvents) {}
 
@@ -81,10 +83,15 @@ export class Roster {
         this.copy(user, person);
         this.people.set(sessionId, person);
         this.events.joined(person);
-        this.stops.push(cb.onChange(user, () => this.dirty.add(sessionId)));
+        this.userStops.set(
+          sessionId,
+          cb.onChange(user, () => this.dirty.add(sessionId)),
+        );
       }),
       cb.onRemove("users", (_user, sessionId) => {
         const person = this.people.get(sessionId);
+        this.userStops.get(sessionId)?.();
+        this.userStops.delete(sessionId);
         this.people.delete(sessionId);
         this.states.delete(sessionId);
         this.dirty.delete(sessionId);
@@ -99,6 +106,8 @@ export class Roster {
   /** Stops following the room; everyone in it has `left`. */
   detach(): void {
     for (const stop of this.stops.splice(0)) stop();
+    for (const stop of this.userStops.values()) stop();
+    this.userStops.clear();
     const gone = [...this.people.values()];
     this.people.clear();
     this.states.clear();

@@ -1,3 +1,5 @@
+import { BANNED_CLOSE_CODE } from "./constants.js";
+
 /** Stable error codes sent in `error {code}` and carried by {@link EarshotError}. */
 export const ErrorCode = {
   InvalidMessage: "invalid_message",
@@ -59,18 +61,13 @@ export class EarshotError extends Error {
 export const REFUSAL_CLOSE_CODES = {
   [ErrorCode.InvalidMessage]: 4400,
   [ErrorCode.Unauthorized]: 4401,
-  [ErrorCode.Banned]: 4403,
+  [ErrorCode.Banned]: BANNED_CLOSE_CODE,
   [ErrorCode.UnknownZone]: 4404,
-  [ErrorCode.TooLarge]: 4413,
-  [ErrorCode.WrongZone]: 4421,
   [ErrorCode.ProtocolMismatch]: 4426,
   [ErrorCode.RateLimited]: 4429,
   [ErrorCode.Internal]: 4500,
   [ErrorCode.ServiceUnavailable]: 4502,
   [ErrorCode.ServerFull]: 4503,
-  [ErrorCode.StoreUnavailable]: 4507,
-  [ErrorCode.NotInVoice]: 4409,
-  [ErrorCode.NotPaired]: 4410,
 } as const satisfies Partial<Record<ErrorCode, number>>;
 
 /** The codes a join can be refused with (those with a close code). */

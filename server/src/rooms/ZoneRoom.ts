@@ -776,7 +776,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   private fail(client: Client, code: ErrorCode, message: string, ref?: string, retryAfterMs?: number): void {
     this.services.metrics.inc("earshot_errors_total");
     this.services.metrics.inc(`earshot_refused_frames_total{reason="${code}"}`);
-    const type = message.slice(0, message.indexOf(":"));
+    const type = /^[a-z_]+(?=:)/.exec(message)?.[0] ?? "message";
     this.services.notices.log(
       `${client.sessionId}:${type}:${code}`,
       `[earshot] ${this.zoneId}: refused from ${client.sessionId}: ${code}: ${message}`,

@@ -88,11 +88,6 @@ export class RedisWatch {
       this.log(`[earshot] Redis is back, but re-announcing rooms failed: ${(err as Error).message}`);
     }
   }
-
-  /** Closes both connections (Colyseus closes its presence and driver on shutdown too). */
-  async close(): Promise<void> {
-    await Promise.allSettled(this.clients.map((c) => c.quit()));
-  }
 }
 
 let active: RedisWatch | undefined;
