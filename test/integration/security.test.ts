@@ -83,7 +83,7 @@ describe("movement and spawns are the server's", () => {
     await Promise.all([victim.room.leave(), walker.room.leave()]);
   }, 20_000);
 
-  test("joins land at a spawn point, spread apart; a zone that allows client spawns takes the first position", async () => {
+  test("joins land at a spawn point, spread apart; a zone that allows client spawns takes the first position, spread too", async () => {
     const [a, b] = [await join(server.url, "spread", "A"), await join(server.url, "spread", "B")];
     expect(a.joined.spawn).toMatchObject({ x: -12, y: 1, z: 0 });
     await until(() => selfOf(a)?.x === -12, 5_000, "A's server position is the spawn");
@@ -94,9 +94,15 @@ describe("movement and spawns are the server's", () => {
     expect(free.joined.limits.allowClientSpawn).toBe(true);
     free.room.send("position", { x: 900, y: 0, z: 900 }); // a deep link's spot
     await until(() => selfOf(free)?.x === 900, 5_000, "the client's spawn");
+    // Someone claiming the same spot lands next to it, not inside Free, and is told where.
+    const twin = await join(server.url, "free", "Twin");
+    twin.room.send("position", { x: 900, y: 0, z: 900 });
+    const moved = await twin.inbox.next("position_corrected");
+    expect(Math.hypot(moved.x - 900, moved.z - 900)).toBeGreaterThanOrEqual(1.5);
+    await until(() => selfOf(twin)?.x === moved.x && selfOf(twin)?.z === moved.z, 5_000, "Twin placed there");
     free.room.send("position", { x: 2000, y: 0, z: 900 }); // but then it walks like anyone
     await free.inbox.next("position_corrected");
-    for (const j of [a, b, free]) await j.room.leave();
+    for (const j of [a, b, free, twin]) await j.room.leave();
   });
 
   test("the client: a zone change and a re-join into a new seat land at the spawn, and the client is told", async () => {

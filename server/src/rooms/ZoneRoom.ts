@@ -39,7 +39,7 @@ import { ratePer, TokenBucket } from "../chat/rateLimit.js";
 import { ZoneChat, checkChatContent } from "../chat/ZoneChat.js";
 import { guestId, sanitizeAvatar, sanitizeName } from "../chat/identity.js";
 import { distinctName, isReservedName, nameKey } from "../chat/text.js";
-import { MoveLimiter } from "../authority/movement.js";
+import { MoveLimiter, type Vec3 } from "../authority/movement.js";
 import { pickSpawn } from "../authority/spawn.js";
 import { PendingOffers } from "../signaling/offers.js";
 import { turnCredentials } from "../signaling/turn.js";
@@ -226,9 +226,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     user.name = distinctName(auth.name, this.namesHere(auth.id, taken), MAX_NAME_CHARS);
     user.avatar = auth.avatar;
     // The server places newcomers: whoever chose their own spot could stand beside anyone.
-    const occupied: { x: number; y: number; z: number }[] = [];
-    this.state.users.forEach((u) => occupied.push(u));
-    const spawn = pickSpawn(s.spawnPoints[this.zoneId] ?? s.spawnPoints["*"] ?? [], occupied);
+    const spawn = pickSpawn(s.spawnPoints[this.zoneId] ?? s.spawnPoints["*"] ?? [], this.positionsExcept());
     user.x = spawn.x;
     user.y = spawn.y;
     user.z = spawn.z;
@@ -565,9 +563,14 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (!take.ok)
       return this.fail(client, ErrorCode.RateLimited, "position: too many updates", undefined, take.retryAfterMs);
     if (session.awaitingClientSpawn) {
+      // The client's spot, or the nearest free one: nobody spawns inside someone else.
       session.awaitingClientSpawn = false;
-      session.move.teleport(m, now);
-      return this.place(user, m.x, m.y, m.z, m.rotY);
+      const spot = pickSpawn([m], this.positionsExcept(client.sessionId));
+      session.move.teleport(spot, now);
+      this.place(user, spot.x, spot.y, spot.z, m.rotY);
+      if (spot.x !== m.x || spot.z !== m.z)
+        this.sendTo(client.sessionId, "position_corrected", { x: spot.x, y: spot.y, z: spot.z });
+      return;
     }
     const moved = session.move.claim(m, now);
     this.place(user, moved.x, moved.y, moved.z, m.rotY);
@@ -736,6 +739,13 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     );
     client.leave(SLOW_CONSUMER_CLOSE_CODE);
     ws?.terminate?.();
+  }
+
+  /** Where everyone in the zone instance stands, but `sessionId`. */
+  private positionsExcept(sessionId?: string): Vec3[] {
+    const at: Vec3[] = [];
+    this.state.users.forEach((u, sid) => sid !== sessionId && at.push(u));
+    return at;
   }
 
   private allowsClientSpawn(): boolean {
