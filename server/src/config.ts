@@ -20,7 +20,7 @@ import {
 } from "@earshot/protocol";
 import type { IceServer } from "@earshot/protocol";
 import { z } from "zod";
-import type { SPAWN_GAP_M, SpawnPoint } from "./authority/spawn.js";
+import type { SpawnPoint } from "./authority/spawn.js";
 import { DEFAULT_PROXIMITY } from "./culling/types.js";
 import type { ProximityOptions } from "./culling/types.js";
 import type { JwtOptions } from "./auth/jwt.js";
@@ -55,7 +55,7 @@ export interface ZoneSettings extends ProximityOptions {
   spawnPoints?: Record<string, SpawnPoint[]>;
   /**
    * Zones where a client's first position after joining is taken as its spawn (deep links,
-   * scripted placement), moved to the nearest spot {@link SPAWN_GAP_M} clear of everyone
+   * scripted placement), moved to the nearest spot 1.5 m (`SPAWN_GAP_M`) clear of everyone
    * (`position_corrected`): `true` for all, or a list of zone ids. Default false: the server spawns.
    */
   allowClientSpawn?: boolean | string[];
