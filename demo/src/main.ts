@@ -7,6 +7,7 @@ import type { Person } from "@earshot/client";
 import type { EarshotXR } from "@earshot/babylon";
 import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
+import { attachStick, isTouchScreen } from "./touch.js";
 import { ZONES, createWorld, isTyping, zoneAt } from "./world.js";
 import type { ZoneId } from "./world.js";
 
@@ -25,11 +26,19 @@ const serverUrl = import.meta.env.MODE === "development" ? "http://localhost:256
 
 async function start(name: string, avatar: string, zone: ZoneId, at?: [number, number]): Promise<void> {
   $("join").hidden = true;
-  for (const id of ["hud", "chat", "help"]) $(id).hidden = false;
+  for (const id of ["hud", "chat"]) $(id).hidden = false;
   const canvas = $<HTMLCanvasElement>("world");
   const engine = new Engine(canvas, true, { preserveDrawingBuffer: true });
   window.addEventListener("resize", () => engine.resize());
   const world = await createWorld(engine, canvas);
+  attachStick($("stick"), world);
+  // On a phone the stick sits just above the chat, open or collapsed.
+  new ResizeObserver(([entry]) =>
+    document.body.style.setProperty("--chat-height", `${entry!.target.getBoundingClientRect().height}px`),
+  ).observe($("chat"));
+  $("help").textContent = isTouchScreen()
+    ? "Stick to walk · drag to look · walk through a doorway to change zone"
+    : "WASD to walk · drag to look · walk through a doorway to change zone";
   // Deep links choose the spot: the demo's server allows client spawns for that (scripts/demo-env.mjs);
   // a server that does not moves the player to its spawn (moveLocalAvatar below).
   const spawn = at ?? [ZONES[zone].spawn.x, ZONES[zone].spawn.z];
@@ -71,13 +80,14 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   client.on("personLeft", (p) => dropAvatar(p.sessionId));
   world.scene.onBeforeRenderObservable.add(() => {
     const dt = engine.getDeltaTime() / 1000;
+    const eye = (world.scene.activeCamera ?? world.camera).globalPosition;
     for (const [sid, u] of inView) {
       let a = avatars.get(sid);
       if (!a) avatars.set(sid, (a = new Avatar(world.scene, sid, u.name, u.avatar)));
       const at = u.position!;
-      a.setTarget(at.x, at.y, at.z);
-      a.update(dt);
-      a.speaking = speaking.has(sid);
+      a.setTarget(at.x, at.y, at.z, at.rotY);
+      a.setLevel(speaking.has(sid) ? Math.max(0.01, earshot.levelOf(sid)) : 0);
+      a.update(dt, eye);
     }
   });
   earshot.onPeerSpeakingObservable.add(({ peerId, speaking: on }) =>
@@ -150,7 +160,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   // ---- people -------------------------------------------------------------------------
   // Who can hear me now: the server's voice links are symmetric, so these are my listeners.
   const hearsMe = (sid: string) => client.hearers.includes(sid);
-  const rows = new Map<string, { li: HTMLElement; meta: HTMLElement }>();
+  const rows = new Map<string, { li: HTMLElement; meta: HTMLElement; level: HTMLElement }>();
   function renderPeople(): void {
     const list = $("people");
     const present = new Set<string>();
@@ -161,7 +171,11 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       let row = rows.get(sid);
       if (!row) {
         const li = el("li");
-        li.append(el("span", u.name, "name"));
+        // The level meter has a fixed size and the meta line never wraps: speaking and
+        // walking never change the row's height, so nothing below it moves.
+        const level = el("span", "", "level");
+        level.append(el("span"));
+        li.append(el("span", u.name, "name"), level);
         const meta = el("span", "", "meta");
         li.append(meta);
         const controls = el("div", "", "controls");
@@ -184,7 +198,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
         controls.append(volume, muteLabel);
         li.append(controls);
         list.append(li);
-        rows.set(sid, (row = { li, meta }));
+        rows.set(sid, (row = { li, meta, level: level.firstElementChild as HTMLElement }));
       }
       const a = avatars.get(sid);
       const distance = a ? `${Vector3.Distance(me, a.body.position.add(new Vector3(0, 0.8, 0))).toFixed(1)} m` : "far";
@@ -192,9 +206,11 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       row.meta.replaceChildren(
         dot,
         document.createTextNode(
-          `${u.status} · ${u.micMuted ? "mic off" : "mic on"} · ${distance}${speaking.has(sid) ? " · speaking" : ""}${hearsMe(sid) ? " · hears you" : ""}`,
+          `${u.status} · ${u.micMuted ? "mic off" : "mic on"} · ${distance}${hearsMe(sid) ? " · hears you" : ""}`,
         ),
       );
+      const level = speaking.has(sid) ? Math.min(1, earshot.levelOf(sid) * 4) : 0;
+      row.level.style.transform = `scaleX(${level.toFixed(2)})`;
       row.li.classList.toggle("speaking", speaking.has(sid));
       row.li.classList.toggle("hears-you", hearsMe(sid));
     });
@@ -291,6 +307,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   });
   $("collapse").addEventListener("click", () => {
     const collapsed = $("chat").classList.toggle("collapsed");
+    Object.assign($("collapse"), { textContent: collapsed ? "+" : "–", title: collapsed ? "Expand" : "Collapse" });
     if (!collapsed) {
       unread = 0;
       $("unread").hidden = true;
@@ -301,7 +318,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   const mic = $<HTMLButtonElement>("mic");
   let micOn = true;
   const renderMic = () => {
-    mic.textContent = micOn ? "Mic on" : "Mic off (hold V)";
+    mic.textContent = micOn ? "Mic on" : "Mic off";
     mic.classList.toggle("off", !micOn);
   };
   mic.onclick = () => {

@@ -18,6 +18,7 @@ import { PhysicsShapeType } from "@babylonjs/core/Physics/v2/IPhysicsEnginePlugi
 import { CharacterSupportedState, PhysicsCharacterController } from "@babylonjs/core/Physics/v2/characterController.js";
 import { Scene } from "@babylonjs/core/scene.js";
 import { EYE_HEIGHT_M } from "./avatars.js";
+import { brick, carpet, dressStage, paving, playFilm } from "./scenery.js";
 
 /** The plaza: Events (a stage) west of the wall at x = 0, Movies (a screen and seats) east. */
 export const ZONES = {
@@ -32,6 +33,9 @@ export const WALK_SPEED_M_S = 4;
 const MAX_STEP_S = 0.05;
 /** Longest frame walked at once, seconds: a stall longer than this is not a jump. */
 const MAX_FRAME_S = 2;
+
+/** Look speed of a drag, radians per CSS pixel. */
+const LOOK_RAD_PER_PX = 0.004;
 
 const TEXT_INPUTS = new Set(["text", "search", "email", "password", "url", "tel", "number"]);
 
@@ -72,6 +76,8 @@ function solid(
 export interface World {
   scene: Scene;
   camera: FreeCamera;
+  /** The touch stick's push, each axis -1..1 (x to the right, y forward); 0,0 at rest. */
+  stick: { x: number; y: number };
   /** Moves the player to a point (spawn, deep link). */
   teleport(x: number, z: number): void;
   /** The player's zone changed by walking through the doorway. */
@@ -97,25 +103,30 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
   sun.intensity = 0.6;
 
   const ground = CreateGround("ground", { width: 80, height: 60 }, scene);
-  ground.material = material(scene, "paving", new Color3(0.55, 0.53, 0.5));
+  ground.material = paving(scene, [20, 15]);
   new PhysicsAggregate(ground, PhysicsShapeType.BOX, { mass: 0 }, scene);
+  // The cinema's carpet (looks only: it is part of the floor).
+  const aisle = CreateGround("carpet", { width: 34, height: 28 }, scene);
+  aisle.position.set(21, 0.01, 12);
+  aisle.material = carpet(scene, "cinema-carpet", "#6a2a36", "#9a4a58", [8, 7]);
 
-  const wallMat = material(scene, "wall", new Color3(0.93, 0.9, 0.84));
+  // Brick walls, the pattern repeated every 4 m along each: 80, 60 and 28 m long.
+  const walls = new Map([80, 60, 28].map((len) => [len, brick(scene, [len / 4, 1])]));
   // Outer walls.
-  solid(scene, "wall-n", [80, 4, 1], [0, 2, 30], wallMat);
-  solid(scene, "wall-s", [80, 4, 1], [0, 2, -30], wallMat);
-  solid(scene, "wall-w", [1, 4, 60], [-40, 2, 0], wallMat);
-  solid(scene, "wall-e", [1, 4, 60], [40, 2, 0], wallMat);
+  solid(scene, "wall-n", [80, 4, 1], [0, 2, 30], walls.get(80)!);
+  solid(scene, "wall-s", [80, 4, 1], [0, 2, -30], walls.get(80)!);
+  solid(scene, "wall-w", [1, 4, 60], [-40, 2, 0], walls.get(60)!);
+  solid(scene, "wall-e", [1, 4, 60], [40, 2, 0], walls.get(60)!);
   // The dividing wall with a doorway (4 m wide) in the middle.
-  solid(scene, "divider-n", [1, 4, 28], [0, 2, 16], wallMat);
-  solid(scene, "divider-s", [1, 4, 28], [0, 2, -16], wallMat);
+  solid(scene, "divider-n", [1, 4, 28], [0, 2, 16], walls.get(28)!);
+  solid(scene, "divider-s", [1, 4, 28], [0, 2, -16], walls.get(28)!);
   const door = CreateBox("doorway", { width: 1.2, height: 0.1, depth: 4 }, scene);
   door.position.set(0, 0.05, 0);
   door.material = material(scene, "door", new Color3(0.3, 0.55, 0.95));
 
   // Events: a stage with speakers.
-  const stageMat = material(scene, "stage", new Color3(0.55, 0.2, 0.25));
-  solid(scene, "stage", [16, 1, 8], [-24, 0.5, 20], stageMat);
+  const stage = solid(scene, "stage", [16, 1, 8], [-24, 0.5, 20], carpet(scene, "stage", "#5a1f2a", "#7a3140", [4, 2]));
+  dressStage(scene, stage, [ground]);
   solid(scene, "speaker-l", [1.5, 3, 1.5], [-33, 1.5, 20], material(scene, "spk", new Color3(0.15, 0.15, 0.18)));
   solid(scene, "speaker-r", [1.5, 3, 1.5], [-15, 1.5, 20], material(scene, "spk2", new Color3(0.15, 0.15, 0.18)));
   // Movies: a screen and rows of seats.
@@ -126,11 +137,16 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
     [20, 5, 28],
     material(scene, "screen", new Color3(0.95, 0.95, 1)),
   );
-  (screen.material as StandardMaterial).emissiveColor = new Color3(0.35, 0.38, 0.5);
+  playFilm(scene, screen);
   const seatMat = material(scene, "seat", new Color3(0.7, 0.12, 0.15));
   for (let row = 0; row < 3; row++)
-    for (let i = 0; i < 6; i++)
-      solid(scene, `seat-${row}-${i}`, [1.2, 1, 1.2], [12 + i * 3, 0.5, 12 - row * 4], seatMat);
+    for (let i = 0; i < 6; i++) {
+      const seat = solid(scene, `seat-${row}-${i}`, [1.2, 0.5, 1.2], [12 + i * 3, 0.25, 12 - row * 4], seatMat);
+      // A backrest on the side away from the screen (looks only).
+      const back = CreateBox(`seat-back-${row}-${i}`, { width: 1.2, height: 0.9, depth: 0.2 }, scene);
+      back.position.set(seat.position.x, 0.95, seat.position.z - 0.5);
+      back.material = seatMat;
+    }
   // A fountain in the plaza.
   const fountain = CreateCylinder("fountain", { diameter: 5, height: 0.8 }, scene);
   fountain.position.set(-8, 0.4, -14);
@@ -152,19 +168,25 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
   window.addEventListener("keydown", (e) => !isTyping() && keys.add(e.code));
   window.addEventListener("keyup", (e) => keys.delete(e.code));
   window.addEventListener("blur", () => keys.clear());
-  let dragging = false;
-  canvas.addEventListener("pointerdown", () => (dragging = true));
-  window.addEventListener("pointerup", () => (dragging = false));
+  // Dragging in the world looks around: a mouse, or any finger that is not on the stick.
+  const drags = new Map<number, { x: number; y: number }>();
+  canvas.addEventListener("pointerdown", (e) => drags.set(e.pointerId, { x: e.clientX, y: e.clientY }));
+  const release = (e: PointerEvent) => drags.delete(e.pointerId);
+  window.addEventListener("pointerup", release);
+  window.addEventListener("pointercancel", release);
   window.addEventListener("pointermove", (e) => {
-    if (!dragging) return;
-    yaw += e.movementX * 0.004;
-    pitch = Math.max(-1.2, Math.min(1.2, pitch + e.movementY * 0.004));
+    const from = drags.get(e.pointerId);
+    if (!from) return;
+    yaw += (e.clientX - from.x) * LOOK_RAD_PER_PX;
+    pitch = Math.max(-1.2, Math.min(1.2, pitch + (e.clientY - from.y) * LOOK_RAD_PER_PX));
+    drags.set(e.pointerId, { x: e.clientX, y: e.clientY });
   });
 
   let zone: ZoneId = zoneAt(character.getPosition().x);
   const world: World = {
     scene,
     camera,
+    stick: { x: 0, y: 0 },
     // Landing on the other side of the wall counts as crossing it (onZoneCrossed fires).
     teleport: (x, z) => {
       character.setPosition(new Vector3(x, 1, z));
@@ -223,7 +245,11 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
     if (keys.has("KeyS") || keys.has("ArrowDown")) want.subtractInPlace(forward);
     if (keys.has("KeyD") || keys.has("ArrowRight")) want.addInPlace(right);
     if (keys.has("KeyA") || keys.has("ArrowLeft")) want.subtractInPlace(right);
-    if (want.lengthSquared() > 0) want.normalize().scaleInPlace(WALK_SPEED_M_S);
+    if (want.lengthSquared() > 0) want.normalize();
+    // The touch stick adds its own push, as far as it is pushed (full speed at the rim).
+    want.addInPlace(forward.scale(world.stick.y)).addInPlace(right.scale(world.stick.x));
+    if (want.length() > 1) want.normalize();
+    want.scaleInPlace(WALK_SPEED_M_S);
     const steps = Math.ceil(elapsed / MAX_STEP_S);
     for (let i = 0; i < steps; i++) step(want, elapsed / steps);
     const p = character.getPosition();

@@ -108,8 +108,6 @@ describeWithChromium("demo world in three browsers", () => {
     expect(await cid.evaluate(() => (window as any).demo.earshot.stats().voices)).toBe(0);
     await ann.waitForTimeout(1_500); // name tags and speaking rings settle for the picture
     await ann.screenshot({ path: `${SHOTS}/demo-world.png` });
-    // UPDATE_SCREENSHOT=1 refreshes the README's picture.
-    if (process.env.UPDATE_SCREENSHOT === "1") await ann.screenshot({ path: "docs/demo.png" });
   });
 
   test("after a chat sent with Enter, and after a volume slider, holding W walks (seen from another page)", async () => {
