@@ -5,9 +5,9 @@ import SimplePeer from "simple-peer";
 import { ErrorCode, EarshotError } from "@earshot/protocol";
 import { EarshotClient, MicrophoneError } from "@earshot/client";
 import type { ChatStatus, ConnectionState, PeerLike, ReconnectContext } from "@earshot/client";
-import { ZoneRoom } from "@earshot/server";
+import { SqliteChatStore, ZoneRoom } from "@earshot/server";
 import type { ChatMessage } from "@earshot/protocol";
-import type { ChatStore, NewChatMessage } from "@earshot/server";
+import type { NewChatMessage } from "@earshot/server";
 import { bootServer, until } from "../helpers/server.js";
 import { freePort } from "../helpers/process.js";
 
@@ -62,25 +62,16 @@ class BuggyRoom extends ZoneRoom {
 }
 
 /** A chat store whose writes hang until `release()`: chats stay pending. */
-class StalledStore implements ChatStore {
+class StalledStore extends SqliteChatStore {
   private readonly stalled: ((err: Error) => void)[] = [];
-  append(_zone: string, _m: NewChatMessage): Promise<ChatMessage> {
+  constructor() {
+    super(":memory:");
+  }
+  override append(_zone: string, _m: NewChatMessage): Promise<ChatMessage> {
     return new Promise((_, reject) => this.stalled.push(reject));
   }
   release(): void {
     for (const reject of this.stalled.splice(0)) reject(new Error("released"));
-  }
-  recent(): Promise<ChatMessage[]> {
-    return Promise.resolve([]);
-  }
-  after(): Promise<ChatMessage[]> {
-    return Promise.resolve([]);
-  }
-  ping(): Promise<void> {
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 

@@ -1,35 +1,38 @@
 import { describe, expect, test } from "vitest";
 import type { ChatMessage } from "@earshot/protocol";
-import { GuardedStore, StoreUnavailableError, ThrottledLog } from "@earshot/server";
-import type { ChatStore, NewChatMessage } from "@earshot/server";
+import { GuardedStore, SqliteChatStore, StoreUnavailableError, ThrottledLog } from "@earshot/server";
+import type { NewChatMessage } from "@earshot/server";
 import { until } from "../helpers/server.js";
 
 /** A store whose database can be switched off, for the guard's logic (the real ones: test/outage). */
-class SwitchableStore implements ChatStore {
+class SwitchableStore extends SqliteChatStore {
   up = true;
   calls = 0;
   onUnavailable?: (cause: StoreUnavailableError) => void;
   private seq = 0;
+  constructor() {
+    super(":memory:");
+  }
   private check(): void {
     this.calls++;
     if (!this.up) throw new StoreUnavailableError("switched off");
   }
-  append(_zone: string, m: NewChatMessage): Promise<ChatMessage> {
+  override append(_zone: string, m: NewChatMessage): Promise<ChatMessage> {
     return Promise.resolve().then(() => {
       this.check();
       return { messageId: `msg_${++this.seq}`, ...m };
     });
   }
-  recent(): Promise<ChatMessage[]> {
+  override recent(): Promise<ChatMessage[]> {
     return Promise.resolve().then(() => (this.check(), []));
   }
-  after(): Promise<ChatMessage[]> {
+  override after(): Promise<ChatMessage[]> {
     return this.recent();
   }
-  ping(): Promise<void> {
+  override ping(): Promise<void> {
     return Promise.resolve().then(() => this.check());
   }
-  close(): Promise<void> {
+  override close(): Promise<void> {
     return Promise.resolve();
   }
 }

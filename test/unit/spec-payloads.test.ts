@@ -45,6 +45,16 @@ const spec: Record<ClientMessageType, { payload: Record<string, unknown>; expect
     payload: { type: "voice_link_failed", peerId: "bob_id", timestamp: 1 },
     expect: { peerId: "bob_id" },
   },
+  moderate: {
+    payload: { type: "moderate", action: "mute", userId: "user_9", durationS: 60, reason: "shouting" },
+    expect: { action: "mute", userId: "user_9", durationS: 60, reason: "shouting" },
+  },
+  block: { payload: { type: "block", userId: "user_9" }, expect: { userId: "user_9" } },
+  unblock: { payload: { type: "unblock", userId: "user_9" }, expect: { userId: "user_9" } },
+  report: {
+    payload: { type: "report", userId: "user_9", reason: "spam", messageId: "msg_3" },
+    expect: { userId: "user_9", reason: "spam", messageId: "msg_3" },
+  },
 };
 
 describe("the spec's payloads", () => {

@@ -49,6 +49,62 @@ function chatStoreSuite(open: () => Promise<ChatStore>, reopen?: (old: ChatStore
     expect((await store.after(z, ids[0], 2)).map((m) => m.messageId)).toEqual(ids.slice(1, 3));
   });
 
+  test("reports: stored with their context, listed newest first, resolved once", async () => {
+    const z = zone("reports");
+    const target = `troll-${z}`;
+    const context = [
+      { messageId: "msg_1", from: target, name: "Troll", content: "<b>spam</b>", timestamp: 1 },
+      { messageId: "msg_2", from: "ann", name: "Ann", content: "stop", timestamp: 2 },
+    ];
+    const first = await store.addReport({
+      zoneId: z,
+      reporter: "ann",
+      target,
+      reason: "spam",
+      messageId: "msg_1",
+      context,
+      createdAt: 10,
+    });
+    const second = await store.addReport({
+      zoneId: z,
+      reporter: "bob",
+      target,
+      reason: "rude",
+      context: [],
+      createdAt: 11,
+    });
+    expect(first.reportId).toMatch(/^report_\d+$/);
+    expect(second.reportId).not.toBe(first.reportId);
+    const mine = (list: { target: string }[]) => list.filter((r) => r.target === target);
+    const listed = mine(await store.reports({ limit: 500 }));
+    expect(listed).toEqual([second, first]); // newest first, context and message id as given
+    expect(listed[1]).toMatchObject({ context, messageId: "msg_1", resolvedAt: null, resolvedBy: null });
+    expect(await store.resolveReport(first.reportId, "admin", 20)).toBe(true);
+    expect(await store.resolveReport(first.reportId, "admin", 21)).toBe(false); // once
+    expect(await store.resolveReport("report_x", "admin", 21)).toBe(false);
+    expect(mine(await store.reports({ open: true, limit: 500 })).map((r) => r.reportId)).toEqual([second.reportId]);
+    expect(mine(await store.reports({ limit: 500 }))[1]).toMatchObject({ resolvedAt: 20, resolvedBy: "admin" });
+  });
+
+  test("the audit keeps every action, newest first; blocks are per blocker and idempotent", async () => {
+    const target = zone("target");
+    await store.addAudit({ by: "mod", action: "mute", target, zoneId: "events", reason: "loud", until: 99, at: 1 });
+    await store.addAudit({ by: "admin", action: "ban", target, at: 2 });
+    const entries = (await store.audit(500)).filter((e) => e.target === target);
+    expect(entries).toEqual([
+      { by: "admin", action: "ban", target, at: 2 },
+      { by: "mod", action: "mute", target, zoneId: "events", reason: "loud", until: 99, at: 1 },
+    ]);
+    const blocker = zone("blocker");
+    await store.setBlock(blocker, "b", true);
+    await store.setBlock(blocker, "a", true);
+    await store.setBlock(blocker, "a", true);
+    expect(await store.blocksOf(blocker)).toEqual(["a", "b"]);
+    await store.setBlock(blocker, "a", false);
+    expect(await store.blocksOf(blocker)).toEqual(["b"]);
+    expect(await store.blocksOf("b")).toEqual([]);
+  });
+
   test("concurrent appends get distinct, gapless ids", async () => {
     const z = zone("concurrent");
     const got = await Promise.all(Array.from({ length: 40 }, (_, i) => store.append(z, msg(`c${i}`))));

@@ -61,6 +61,10 @@ export const OFFER_TIMEOUT_MS = 10_000;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** WebSocket close code of a session ended by a ban; a join refused for a ban carries it too. */
 export const BANNED_CLOSE_CODE = 4403;
+/** WebSocket close code of a session a moderator kicked; a join refused during the kick carries it too. */
+export const KICKED_CLOSE_CODE = 4410;
+/** A kick without `durationS` keeps the user out this long, seconds. */
+export const DEFAULT_KICK_S = 60;
 /** WebSocket close code of a client whose unsent buffer passed `MAX_SEND_BUFFER_BYTES` (it may join again). */
 export const SLOW_CONSUMER_CLOSE_CODE = 4408;
 /** Seconds a dropped client may take to reconnect into its seat. */

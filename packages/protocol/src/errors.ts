@@ -1,4 +1,4 @@
-import { BANNED_CLOSE_CODE } from "./constants.js";
+import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE } from "./constants.js";
 
 /** Stable error codes sent in `error {code}` and carried by {@link EarshotError}. */
 export const ErrorCode = {
@@ -22,6 +22,10 @@ export const ErrorCode = {
   StoreUnavailable: "store_unavailable",
   /** A service the server needs (Redis) is down: retry the join after `retryAfterMs`. */
   ServiceUnavailable: "service_unavailable",
+  /** A moderator muted your chat: nothing was stored; see `retryAfterMs` for when it ends. */
+  Muted: "muted",
+  /** A moderator removed you from the zone; you may join again after `retryAfterMs`. */
+  Kicked: "kicked",
   /**
    * Client-side only: the connection closed for good before the server answered (a pending
    * chat's failure). The server never sends it.
@@ -62,6 +66,7 @@ export const REFUSAL_CLOSE_CODES = {
   [ErrorCode.InvalidMessage]: 4400,
   [ErrorCode.Unauthorized]: 4401,
   [ErrorCode.Banned]: BANNED_CLOSE_CODE,
+  [ErrorCode.Kicked]: KICKED_CLOSE_CODE,
   [ErrorCode.UnknownZone]: 4404,
   [ErrorCode.ProtocolMismatch]: 4426,
   [ErrorCode.RateLimited]: 4429,
@@ -83,6 +88,8 @@ export function errorCodeOfClose(closeCode: unknown): ErrorCode | undefined {
 /** Join refusals that waiting does not fix: a client never retries them. */
 export const PERMANENT_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.Banned,
+  // Not permanent, but the person decides when to come back, not a retry loop.
+  ErrorCode.Kicked,
   ErrorCode.Unauthorized,
   ErrorCode.UnknownZone,
   ErrorCode.ProtocolMismatch,

@@ -20,6 +20,8 @@ export {
   MAX_VOICE_STATES_PER_S,
   MAX_SIGNALS_PER_S,
   BANNED_CLOSE_CODE,
+  KICKED_CLOSE_CODE,
+  DEFAULT_KICK_S,
   TYPING_TIMEOUT_MS,
   HISTORY_LIMIT,
   MAX_MISSED_MESSAGES,
@@ -71,6 +73,9 @@ export {
   ENVELOPE_FIELDS,
   messageSeq,
   messageIdOf,
+  moderationActionSchema,
+  MAX_MODERATION_S,
+  MAX_REASON_CHARS,
 } from "./messages.js";
 export type {
   ClientMessages,
@@ -87,6 +92,7 @@ export type {
   Limits,
   IceServer,
   PeerCloseReason,
+  ModerationAction,
   AudiblePeer,
   ParseContext,
   ParsedClientMessage,

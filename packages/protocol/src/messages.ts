@@ -9,7 +9,9 @@ import { ErrorCode } from "./errors.js";
  *
  * Client payloads are strict: an unknown field is `invalid_message`, except the envelope
  * fields the packet-flow spec puts in every payload ({@link ENVELOPE_FIELDS}): `type`, `roomId`
- * and `zone` are checked, `from`, `userId`, `timestamp` and `zone` are the server's and ignored.
+ * and `zone` are checked, `from`, `userId`, `timestamp` and `zone` are the server's and ignored
+ * (except in a message whose own field it is: `userId` names whom `moderate`, `block`,
+ * `unblock` and `report` are about).
  * Server payloads are open, so an older client ignores fields a newer server adds.
  */
 
@@ -46,6 +48,14 @@ export const iceCandidateSchema = z.object({
   usernameFragment: z.string().max(256).nullable().optional(),
 });
 
+/** What `moderate` can do: mute (voice) and chat mute, and lift them; kick; ban. */
+export const moderationActionSchema = z.enum(["mute", "unmute", "chat_mute", "chat_unmute", "kick", "ban"]);
+export type ModerationAction = z.infer<typeof moderationActionSchema>;
+/** Longest timed moderation action, seconds (30 days). */
+export const MAX_MODERATION_S = 30 * 24 * 3600;
+/** Longest reason of a moderation action or report. */
+export const MAX_REASON_CHARS = 500;
+
 /** What a client may send: message type -> payload schema. */
 export const clientMessages = {
   chat: z.strictObject({ content: z.string(), clientMessageId: z.string().min(1).max(64).optional() }),
@@ -66,6 +76,23 @@ export const clientMessages = {
   leave_room: z.strictObject({}),
   /** The WebRTC connection of a link failed for good (after one restart): re-pair it later. */
   voice_link_failed: z.strictObject({ peerId: id }),
+  /** A moderator's action on a user (by user id), in every zone and process. */
+  moderate: z.strictObject({
+    action: moderationActionSchema,
+    userId: id,
+    /** How long a mute, chat mute or kick lasts; without it a mute lasts until lifted, a kick 60 s. */
+    durationS: z.number().int().min(1).max(MAX_MODERATION_S).optional(),
+    reason: z.string().max(MAX_REASON_CHARS).optional(),
+  }),
+  /** Never be linked with `userId`, nor receive their chat, typing or presence. */
+  block: z.strictObject({ userId: id }),
+  unblock: z.strictObject({ userId: id }),
+  /** Reports `userId` to the admins, with the zone's last chat messages as context. */
+  report: z.strictObject({
+    userId: id,
+    reason: z.string().trim().min(1).max(MAX_REASON_CHARS),
+    messageId: z.string().max(64).optional(),
+  }),
 } as const;
 
 export type ClientMessages = { [K in keyof typeof clientMessages]: z.infer<(typeof clientMessages)[K]> };
@@ -86,6 +113,8 @@ export const rosterEntrySchema = userSummarySchema.extend({
   micMuted: z.boolean(),
   speaking: z.boolean(),
   inVoice: z.boolean(),
+  /** Has the `moderator` role (a badge in the roster). */
+  moderator: z.boolean().optional(),
 });
 export type RosterEntry = z.infer<typeof rosterEntrySchema>;
 
@@ -125,7 +154,7 @@ export const iceServerSchema = z.object({
 });
 export type IceServer = z.infer<typeof iceServerSchema>;
 
-export const peerCloseReasonSchema = z.enum(["out_of_range", "left", "voice_off", "over_capacity", "failed"]);
+export const peerCloseReasonSchema = z.enum(["out_of_range", "left", "voice_off", "over_capacity", "failed", "moderated"]);
 export type PeerCloseReason = z.infer<typeof peerCloseReasonSchema>;
 
 export const audiblePeerSchema = z.object({ peerId: z.string(), distance: z.number(), volume: z.number() });
@@ -180,6 +209,21 @@ export const serverMessages = {
   /** Your position claim moved faster than allowed: you are here instead; snap your avatar. */
   position_corrected: z.object({ x: z.number(), y: z.number(), z: z.number() }),
   room_left: z.object({ roomId: z.string() }),
+  /**
+   * A moderator acted on you: `mute` (nobody hears you until `until`, epoch ms; null: until
+   * lifted), `unmute`, `chat_mute`, `chat_unmute`, or `kick` (the connection closes next).
+   */
+  moderated: z.object({
+    action: moderationActionSchema,
+    until: z.number().nullable().optional(),
+    reason: z.string().optional(),
+  }),
+  /** Your `moderate` was done (in every process). */
+  moderate_ack: z.object({ action: moderationActionSchema, userId: z.string(), until: z.number().nullable().optional() }),
+  /** Your `block` or `unblock` holds. */
+  block_ack: z.object({ userId: z.string(), blocked: z.boolean() }),
+  /** Your `report` is stored. */
+  report_ack: z.object({ reportId: z.string() }),
   error: z.object({
     code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
     message: z.string(),
@@ -246,8 +290,10 @@ export function parseClientMessage(type: string, payload: unknown, context?: Par
   if (payload !== null && typeof payload === "object" && !Array.isArray(payload)) {
     const fields = { ...(payload as Record<string, unknown>) };
     const envelope: Record<string, unknown> = {};
+    const own = clientMessages[type as ClientMessageType].shape as Record<string, unknown>;
     for (const key of ENVELOPE_FIELDS) {
-      if (!Object.hasOwn(fields, key)) continue;
+      // A message's own field of that name (the `userId` a block names) is not envelope.
+      if (!Object.hasOwn(fields, key) || Object.hasOwn(own, key)) continue;
       envelope[key] = fields[key];
       delete fields[key];
     }

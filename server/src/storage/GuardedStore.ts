@@ -1,6 +1,6 @@
 import type { ChatMessage } from "@earshot/protocol";
 import { StoreUnavailableError } from "./ChatStore.js";
-import type { ChatStore, NewChatMessage } from "./ChatStore.js";
+import type { AuditEntry, ChatStore, NewChatMessage, NewReport, Report } from "./ChatStore.js";
 
 /** How often a store that is down is probed, and the `retryAfterMs` clients are given. */
 export const STORE_RETRY_MS = 1_000;
@@ -61,6 +61,34 @@ export class GuardedStore implements ChatStore {
 
   ping(): Promise<void> {
     return this.call(() => this.inner.ping());
+  }
+
+  addReport(report: NewReport): Promise<Report> {
+    return this.call(() => this.inner.addReport(report));
+  }
+
+  reports(options: { open?: boolean; limit: number }): Promise<Report[]> {
+    return this.call(() => this.inner.reports(options));
+  }
+
+  resolveReport(reportId: string, by: string, at: number): Promise<boolean> {
+    return this.call(() => this.inner.resolveReport(reportId, by, at));
+  }
+
+  addAudit(entry: AuditEntry): Promise<void> {
+    return this.call(() => this.inner.addAudit(entry));
+  }
+
+  audit(limit: number): Promise<AuditEntry[]> {
+    return this.call(() => this.inner.audit(limit));
+  }
+
+  blocksOf(userId: string): Promise<string[]> {
+    return this.call(() => this.inner.blocksOf(userId));
+  }
+
+  setBlock(blocker: string, blocked: string, on: boolean): Promise<void> {
+    return this.call(() => this.inner.setBlock(blocker, blocked, on));
   }
 
   /**

@@ -2,7 +2,9 @@ import pg from "pg";
 import { messageIdOf, messageSeq } from "@earshot/protocol";
 import type { ChatMessage } from "@earshot/protocol";
 import { StoreUnavailableError } from "./ChatStore.js";
-import type { ChatStore, NewChatMessage } from "./ChatStore.js";
+import type { AuditEntry, ChatStore, NewChatMessage, NewReport, Report } from "./ChatStore.js";
+import { reportIdOf, reportSeq, toAudit, toReport } from "./rows.js";
+import type { AuditRow, ReportRow } from "./rows.js";
 
 /**
  * A lost or refused connection, or a server shutting down or out of resources (SQLSTATE
@@ -38,7 +40,16 @@ const MIGRATIONS = `
   CREATE TABLE IF NOT EXISTS earshot_messages (
     zone TEXT NOT NULL, seq BIGINT NOT NULL, sender TEXT NOT NULL, name TEXT NOT NULL,
     content TEXT NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY (zone, seq)
-  );`;
+  );
+  CREATE TABLE IF NOT EXISTS earshot_reports (
+    id BIGSERIAL PRIMARY KEY, zone TEXT NOT NULL, reporter TEXT NOT NULL, target TEXT NOT NULL,
+    reason TEXT NOT NULL, message_id TEXT, context JSONB NOT NULL, created_at BIGINT NOT NULL,
+    resolved_at BIGINT, resolved_by TEXT);
+  CREATE TABLE IF NOT EXISTS earshot_audit (
+    id BIGSERIAL PRIMARY KEY, by_user TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+    zone TEXT, reason TEXT, until BIGINT, at BIGINT NOT NULL);
+  CREATE TABLE IF NOT EXISTS earshot_blocks (
+    blocker TEXT NOT NULL, blocked TEXT NOT NULL, PRIMARY KEY (blocker, blocked));`;
 
 /**
  * Chat history in PostgreSQL, shared by every process. The per-zone counter is bumped with an
@@ -140,6 +151,61 @@ export class PostgresChatStore implements ChatStore {
       [zoneId, messageSeq(messageId) ?? 0, limit],
     );
     return rows.map(toMessage);
+  }
+
+  async addReport(r: NewReport): Promise<Report> {
+    const rows = await this.query<{ id: string }>(
+      `INSERT INTO earshot_reports (zone, reporter, target, reason, message_id, context, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [r.zoneId, r.reporter, r.target, r.reason, r.messageId ?? null, JSON.stringify(r.context), r.createdAt],
+    );
+    return { ...r, reportId: reportIdOf(rows[0]!.id), resolvedAt: null, resolvedBy: null };
+  }
+
+  async reports({ open = false, limit }: { open?: boolean; limit: number }): Promise<Report[]> {
+    const rows = await this.query<ReportRow>(
+      `SELECT * FROM earshot_reports ${open ? "WHERE resolved_at IS NULL" : ""} ORDER BY id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toReport);
+  }
+
+  async resolveReport(reportId: string, by: string, at: number): Promise<boolean> {
+    const id = reportSeq(reportId);
+    if (id === undefined) return false;
+    const rows = await this.query<{ id: string }>(
+      "UPDATE earshot_reports SET resolved_at = $1, resolved_by = $2 WHERE id = $3 AND resolved_at IS NULL RETURNING id",
+      [at, by, id],
+    );
+    return rows.length === 1;
+  }
+
+  async addAudit(e: AuditEntry): Promise<void> {
+    await this.query(
+      "INSERT INTO earshot_audit (by_user, action, target, zone, reason, until, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [e.by, e.action, e.target, e.zoneId ?? null, e.reason ?? null, e.until ?? null, e.at],
+    );
+  }
+
+  async audit(limit: number): Promise<AuditEntry[]> {
+    return (await this.query<AuditRow>("SELECT * FROM earshot_audit ORDER BY id DESC LIMIT $1", [limit])).map(toAudit);
+  }
+
+  async blocksOf(userId: string): Promise<string[]> {
+    const rows = await this.query<{ blocked: string }>(
+      "SELECT blocked FROM earshot_blocks WHERE blocker = $1 ORDER BY blocked",
+      [userId],
+    );
+    return rows.map((r) => r.blocked);
+  }
+
+  async setBlock(blocker: string, blocked: string, on: boolean): Promise<void> {
+    await this.query(
+      on
+        ? "INSERT INTO earshot_blocks (blocker, blocked) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        : "DELETE FROM earshot_blocks WHERE blocker = $1 AND blocked = $2",
+      [blocker, blocked],
+    );
   }
 
   async close(): Promise<void> {

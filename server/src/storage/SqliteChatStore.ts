@@ -4,7 +4,9 @@ import Database from "better-sqlite3";
 import { messageIdOf, messageSeq } from "@earshot/protocol";
 import type { ChatMessage } from "@earshot/protocol";
 import { StoreUnavailableError } from "./ChatStore.js";
-import type { ChatStore, NewChatMessage } from "./ChatStore.js";
+import type { AuditEntry, ChatStore, NewChatMessage, NewReport, Report } from "./ChatStore.js";
+import { reportIdOf, reportSeq, toAudit, toReport } from "./rows.js";
+import type { AuditRow, ReportRow } from "./rows.js";
 
 /** SQLite result codes that mean "can't write here now", not a bug: full, read-only, I/O, locked. */
 const OUTAGE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|PROTOCOL)/;
@@ -57,7 +59,16 @@ export class SqliteChatStore implements ChatStore {
         zone TEXT NOT NULL, seq INTEGER NOT NULL, sender TEXT NOT NULL, name TEXT NOT NULL,
         content TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (zone, seq)
       ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS reports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, zone TEXT NOT NULL, reporter TEXT NOT NULL, target TEXT NOT NULL,
+        reason TEXT NOT NULL, message_id TEXT, context TEXT NOT NULL, created_at INTEGER NOT NULL,
+        resolved_at INTEGER, resolved_by TEXT);
+      CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, by_user TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+        zone TEXT, reason TEXT, until INTEGER, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS blocks (
+        blocker TEXT NOT NULL, blocked TEXT NOT NULL, PRIMARY KEY (blocker, blocked)) WITHOUT ROWID;`);
     this.heartbeat = this.db.prepare("INSERT OR REPLACE INTO heartbeat (id, ts) VALUES (1, ?)");
     // The counter lives apart from the messages, so deleting messages never frees an id.
     const bump = this.db.prepare<[string], { last: number }>(
@@ -89,6 +100,77 @@ export class SqliteChatStore implements ChatStore {
 
   after(zoneId: string, messageId: string | null | undefined, limit: number): Promise<ChatMessage[]> {
     return guard(() => this.afterStmt.all(zoneId, messageSeq(messageId) ?? 0, limit).map(toMessage));
+  }
+
+  addReport(r: NewReport): Promise<Report> {
+    return guard(() => {
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO reports (zone, reporter, target, reason, message_id, context, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(r.zoneId, r.reporter, r.target, r.reason, r.messageId ?? null, JSON.stringify(r.context), r.createdAt);
+      return { ...r, reportId: reportIdOf(lastInsertRowid), resolvedAt: null, resolvedBy: null };
+    });
+  }
+
+  reports({ open = false, limit }: { open?: boolean; limit: number }): Promise<Report[]> {
+    return guard(() =>
+      this.db
+        .prepare<[number], ReportRow>(
+          `SELECT * FROM reports ${open ? "WHERE resolved_at IS NULL" : ""} ORDER BY id DESC LIMIT ?`,
+        )
+        .all(limit)
+        .map(toReport),
+    );
+  }
+
+  resolveReport(reportId: string, by: string, at: number): Promise<boolean> {
+    const id = reportSeq(reportId);
+    return guard(
+      () =>
+        id !== undefined &&
+        this.db
+          .prepare("UPDATE reports SET resolved_at = ?, resolved_by = ? WHERE id = ? AND resolved_at IS NULL")
+          .run(at, by, id).changes === 1,
+    );
+  }
+
+  addAudit(e: AuditEntry): Promise<void> {
+    return guard(
+      () =>
+        void this.db
+          .prepare("INSERT INTO audit (by_user, action, target, zone, reason, until, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+          .run(e.by, e.action, e.target, e.zoneId ?? null, e.reason ?? null, e.until ?? null, e.at),
+    );
+  }
+
+  audit(limit: number): Promise<AuditEntry[]> {
+    return guard(() =>
+      this.db.prepare<[number], AuditRow>("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit).map(toAudit),
+    );
+  }
+
+  blocksOf(userId: string): Promise<string[]> {
+    return guard(() =>
+      this.db
+        .prepare<[string], { blocked: string }>("SELECT blocked FROM blocks WHERE blocker = ? ORDER BY blocked")
+        .all(userId)
+        .map((r) => r.blocked),
+    );
+  }
+
+  setBlock(blocker: string, blocked: string, on: boolean): Promise<void> {
+    return guard(
+      () =>
+        void this.db
+          .prepare(
+            on
+              ? "INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?, ?)"
+              : "DELETE FROM blocks WHERE blocker = ? AND blocked = ?",
+          )
+          .run(blocker, blocked),
+    );
   }
 
   /** A real write (a heartbeat row): reading works on a full or read-only disk, writing doesn't. */
