@@ -3,13 +3,11 @@
 import { DynamicTexture } from "@babylonjs/core/Materials/Textures/dynamicTexture.js";
 import { Texture } from "@babylonjs/core/Materials/Textures/texture.js";
 import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
-import { SpotLight } from "@babylonjs/core/Lights/spotLight.js";
 import { Color3 } from "@babylonjs/core/Maths/math.color.js";
 import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { CreateBox } from "@babylonjs/core/Meshes/Builders/boxBuilder.js";
 import { CreateCylinder } from "@babylonjs/core/Meshes/Builders/cylinderBuilder.js";
 import { CreatePlane } from "@babylonjs/core/Meshes/Builders/planeBuilder.js";
-import type { AbstractMesh } from "@babylonjs/core/Meshes/abstractMesh.js";
 import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
 import type { Scene } from "@babylonjs/core/scene.js";
 
@@ -23,7 +21,13 @@ function random(seed: number): () => number {
 /** A tiled material whose 512 px texture `draw` paints once, repeated `repeat` times. */
 function tiled(scene: Scene, name: string, repeat: [number, number], draw: (ctx: Ctx, size: number) => void) {
   const size = 512;
-  const texture = new DynamicTexture(`${name}-tex`, { width: size, height: size }, scene, true);
+  const texture = new DynamicTexture(
+    `${name}-tex`,
+    { width: size, height: size },
+    scene,
+    false,
+    Texture.BILINEAR_SAMPLINGMODE,
+  );
   draw(texture.getContext() as unknown as Ctx, size);
   texture.update();
   texture.wrapU = texture.wrapV = Texture.WRAP_ADDRESSMODE;
@@ -32,8 +36,6 @@ function tiled(scene: Scene, name: string, repeat: [number, number], draw: (ctx:
   const m = new StandardMaterial(name, scene);
   m.diffuseTexture = texture;
   m.specularColor = new Color3(0.06, 0.06, 0.06);
-  // Room for the sun, the sky and the stage's three spots.
-  m.maxSimultaneousLights = 6;
   return m;
 }
 
@@ -105,15 +107,16 @@ function glowing(scene: Scene, name: string, texture: DynamicTexture): StandardM
 
 /**
  * Dresses the Events stage (`stage`, a box): a lit backdrop with the event's title, a truss
- * with three coloured spots on the stage, and their beams.
+ * and three coloured beams onto the stage. The beams are glowing cones, not lights: every
+ * extra light is shader work on every lit pixel, and phones render on little.
  */
-export function dressStage(scene: Scene, stage: Mesh, lit: AbstractMesh[]): void {
+export function dressStage(scene: Scene, stage: Mesh): void {
   const { x, z } = stage.position;
   const top = stage.getBoundingInfo().boundingBox.maximumWorld.y;
   const width = stage.getBoundingInfo().boundingBox.extendSizeWorld.x * 2;
   const back = z + stage.getBoundingInfo().boundingBox.extendSizeWorld.z;
 
-  const texture = new DynamicTexture("backdrop-tex", { width: 1024, height: 384 }, scene, true);
+  const texture = new DynamicTexture("backdrop-tex", { width: 1024, height: 384 }, scene, false);
   const ctx = texture.getContext() as unknown as Ctx;
   const sky = ctx.createLinearGradient(0, 0, 0, 384);
   sky.addColorStop(0, "#1a1446");
@@ -154,17 +157,12 @@ export function dressStage(scene: Scene, stage: Mesh, lit: AbstractMesh[]): void
   bar.position.set(x, 7, front);
   bar.material = steel;
 
-  // Three spots from the bar onto the stage, each with a faint beam.
+  // Three beams from the bar onto the stage.
   const colours = ["#ff4fa3", "#35d0ff", "#ffd21f"].map((c) => Color3.FromHexString(c));
   colours.forEach((colour, i) => {
     const from = new Vector3(x + (i - 1) * (width / 3), 6.8, front);
     const onto = new Vector3(x + (i - 1) * (width / 4), top, z + 1);
     const direction = onto.subtract(from).normalize();
-    const spot = new SpotLight(`spot-${i}`, from, direction, Math.PI / 5, 2, scene);
-    spot.diffuse = colour;
-    spot.intensity = 1.6;
-    spot.includedOnlyMeshes = [stage, backdrop, ...lit];
-
     const length = Vector3.Distance(from, onto);
     const beam = CreateCylinder(`beam-${i}`, { height: length, diameterTop: 0.3, diameterBottom: 2.6 }, scene);
     beam.position = from.add(onto).scale(0.5);
@@ -188,7 +186,7 @@ const FILM_FPS = 12;
 export function playFilm(scene: Scene, screen: Mesh): void {
   const W = 512;
   const H = 256;
-  const texture = new DynamicTexture("film", { width: W, height: H }, scene, true);
+  const texture = new DynamicTexture("film", { width: W, height: H }, scene, false);
   const front = CreatePlane("film-plane", { width: 19, height: 8.4 }, scene);
   front.parent = screen;
   front.position.z = -0.21; // just in front of the screen's face, toward the seats
@@ -198,7 +196,8 @@ export function playFilm(scene: Scene, screen: Mesh): void {
   let due = 0;
   scene.onBeforeRenderObservable.add(() => {
     t += scene.getEngine().getDeltaTime() / 1000;
-    if (t < due) return;
+    // Drawn only while someone looks at it.
+    if (t < due || !scene.activeCamera?.isInFrustum(front)) return;
     due = t + 1 / FILM_FPS;
     const sky = ctx.createLinearGradient(0, 0, 0, H);
     sky.addColorStop(0, "#2b3a8c");

@@ -126,7 +126,7 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
 
   // Events: a stage with speakers.
   const stage = solid(scene, "stage", [16, 1, 8], [-24, 0.5, 20], carpet(scene, "stage", "#5a1f2a", "#7a3140", [4, 2]));
-  dressStage(scene, stage, [ground]);
+  dressStage(scene, stage);
   solid(scene, "speaker-l", [1.5, 3, 1.5], [-33, 1.5, 20], material(scene, "spk", new Color3(0.15, 0.15, 0.18)));
   solid(scene, "speaker-r", [1.5, 3, 1.5], [-15, 1.5, 20], material(scene, "spk2", new Color3(0.15, 0.15, 0.18)));
   // Movies: a screen and rows of seats.

@@ -67,7 +67,7 @@ async function openPhone(browser: Browser, url: string): Promise<Page> {
     permissions: ["microphone"],
   });
   const phone = await context.newPage();
-  await phone.goto(url);
+  await phone.goto(url, { timeout: 60_000 });
   await phone.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 60_000 });
   return phone;
 }
@@ -91,7 +91,14 @@ describeWithChromium("demo layouts, touch and spawns", () => {
 
   test("two people joining a zone one after the other, without a chosen spot, stand at least 1.5 m apart", async () => {
     const first = await open(browser, `${url}/?name=First&zone=movies`, { width: 320, height: 200 });
-    const second = await open(browser, `${url}/?name=Second&zone=movies`, { width: 320, height: 200 });
+    // Nothing the page asks for is missing (the favicon is inline).
+    const missing: string[] = [];
+    const context = await browser.newContext({ viewport: { width: 320, height: 200 }, permissions: ["microphone"] });
+    const second = await context.newPage();
+    second.on("response", (r) => r.status() >= 400 && missing.push(`${r.status()} ${r.url()}`));
+    await second.goto(`${url}/?name=Second&zone=movies`);
+    await second.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 60_000 });
+    expect(missing).toEqual([]);
     const [a, b] = [await sid(first), await sid(second)];
     const apart = async () => {
       const [pa, pb] = [await seenAt(second, a), await seenAt(first, b)];
@@ -107,81 +114,6 @@ describeWithChromium("demo layouts, touch and spawns", () => {
     await first.close();
     await second.close();
   });
-
-  test("at 390×844, 800×600 and 1280×800 no control is covered, with the chat open and collapsed", async () => {
-    const page = await open(browser, `${url}/?name=Lay&zone=events&at=-20,-20`, LAYOUTS[0]);
-    // Someone else in view: the people list has its slider and checkbox.
-    const other = await open(browser, `${url}/?name=Other&zone=events&at=-20,-17`, { width: 200, height: 150 });
-    await eventually(async () => (await page.locator("#people input").count()) === 2, 10_000, "a person listed");
-    // Enter VR shows only where WebXR offers immersive-vr (test/e2e/vr.test.ts): show it here
-    // as it would be, to check the layout leaves its corner free.
-    await page.evaluate(() => (document.getElementById("vr")!.hidden = false));
-    const failures: string[] = [];
-    for (const size of LAYOUTS) {
-      await page.setViewportSize(size);
-      for (const chat of ["open", "collapsed"] as const) {
-        const collapsed = await page.evaluate(() => document.getElementById("chat")!.classList.contains("collapsed"));
-        if (collapsed !== (chat === "collapsed")) await page.locator("#collapse").click();
-        const { checked, covered } = await coveredControls(page);
-        const expected =
-          chat === "open"
-            ? ["mic", "device", "say-text", "button", "collapse", "vr"]
-            : ["mic", "device", "collapse", "vr"];
-        for (const id of expected) expect(checked, `${size.width}×${size.height}, chat ${chat}`).toContain(id);
-        expect(checked.filter((c) => c === "input").length, "the person's slider and mute").toBeGreaterThanOrEqual(2);
-        failures.push(...covered.map((c) => `${size.width}×${size.height} chat ${chat}: ${c}`));
-        await page.screenshot({ path: `${SHOTS}/layout-${size.width}x${size.height}-chat-${chat}.png` });
-      }
-    }
-    expect(failures).toEqual([]);
-    await other.close();
-    await page.close();
-  }, 90_000);
-
-  test("a touch screen walks with the stick and looks by dragging; another page sees both", async () => {
-    const phone = await openPhone(browser, `${url}/?name=Thumb&zone=events&at=-30,10`);
-    const context = phone.context();
-    const watcher = await open(browser, `${url}/?name=Watch&zone=events&at=-30,14`, { width: 200, height: 150 });
-    const me = await sid(phone);
-    await eventually(async () => (await seenAt(watcher, me)) !== undefined, 10_000, "the watcher sees the phone");
-    const start = (await seenAt(watcher, me))!;
-    expect(await phone.locator("#stick").isVisible()).toBe(true);
-    // The stick covers nothing and nothing covers it, with the chat open and collapsed.
-    expect((await coveredControls(phone)).checked).toContain("stick");
-    expect((await coveredControls(phone)).covered).toEqual([]);
-    await phone.locator("#collapse").click();
-    expect((await coveredControls(phone)).covered).toEqual([]);
-
-    const cdp = await context.newCDPSession(phone);
-    const touch = (type: "touchStart" | "touchMove" | "touchEnd", points: { x: number; y: number }[]) =>
-      cdp.send("Input.dispatchTouchEvent", { type, touchPoints: points.map((p) => ({ ...p, id: 1 })) });
-    // Drag on the world: the view turns (and the server hears the new heading).
-    await touch("touchStart", [{ x: 250, y: 500 }]);
-    for (let x = 240; x >= 150; x -= 10) await touch("touchMove", [{ x, y: 500 }]);
-    await touch("touchEnd", []);
-    await eventually(
-      async () => Math.abs(((await seenAt(watcher, me))?.[2] ?? start[2]) - start[2]) > 0.2,
-      10_000,
-      "the watcher sees the phone turn",
-    );
-    // Push the stick forward and hold it.
-    const box = (await phone.locator("#stick").boundingBox())!;
-    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    await touch("touchStart", [centre]);
-    await touch("touchMove", [{ x: centre.x, y: centre.y - 60 }]);
-    await eventually(
-      async () => {
-        const now = (await seenAt(watcher, me))!;
-        return Math.hypot(now[0] - start[0], now[1] - start[1]) > 3;
-      },
-      15_000,
-      "the watcher sees the phone walk",
-    );
-    await touch("touchEnd", []);
-    await phone.screenshot({ path: `${SHOTS}/layout-phone-touch.png` });
-    await watcher.close();
-    await context.close();
-  }, 90_000);
 
   test("screenshots: both zones with three people, on the desktop and a phone", async () => {
     // Events: Ann's camera looks at the stage (+z), Bob speaks (his page's microphone plays a
@@ -241,7 +173,15 @@ describeWithChromium("demo layouts, touch and spawns", () => {
       return { shown: a?.speaking, texture: !!a?.halo.material?.diffuseTexture?.getInternalTexture() };
     });
     expect(halo).toEqual({ shown: true, texture: true });
+    await events.fill("#say-text", "Welcome to the stage! Walk up to talk.");
+    await events.press("#say-text", "Enter");
+    await eventually(async () => (await events.locator("#messages li.delivered").count()) === 1, 10_000, "delivered");
     await events.waitForTimeout(1_000); // avatars glide to their spots (state at 10 Hz, eased)
+    // Speaking never reflows the people list: every row keeps one height, speaker or not.
+    const heights = await events.evaluate(() =>
+      [...document.querySelectorAll("#people li")].map((li) => li.getBoundingClientRect().height),
+    );
+    expect(new Set(heights).size, `row heights ${heights.join(", ")}`).toBe(1);
     for (const [p, name] of [
       [events, "events"],
       [movies, "movies"],
@@ -255,4 +195,110 @@ describeWithChromium("demo layouts, touch and spawns", () => {
     for (const p of pages) await p.context().close();
     for (const b of bots) await b.room.leave();
   }, 120_000);
+
+  test("at 390×844, 800×600 and 1280×800 no control is covered, with the chat open and collapsed", async () => {
+    const page = await open(browser, `${url}/?name=Lay&zone=events&at=-20,-20`, LAYOUTS[0]);
+    // Someone else in view: the people list has its slider and checkbox.
+    const other = await open(browser, `${url}/?name=Other&zone=events&at=-20,-17`, { width: 200, height: 150 });
+    await eventually(async () => (await page.locator("#people input").count()) >= 2, 10_000, "a person listed");
+    // Enter VR shows only where WebXR offers immersive-vr (test/e2e/vr.test.ts): show it here
+    // as it would be, to check the layout leaves its corner free.
+    await page.evaluate(() => (document.getElementById("vr")!.hidden = false));
+    const failures: string[] = [];
+    for (const size of LAYOUTS) {
+      await page.setViewportSize(size);
+      for (const chat of ["open", "collapsed"] as const) {
+        const collapsed = await page.evaluate(() => document.getElementById("chat")!.classList.contains("collapsed"));
+        if (collapsed !== (chat === "collapsed")) await page.locator("#collapse").click();
+        const { checked, covered } = await coveredControls(page);
+        const expected =
+          chat === "open"
+            ? ["mic", "device", "say-text", "button", "collapse", "vr"]
+            : ["mic", "device", "collapse", "vr"];
+        for (const id of expected) expect(checked, `${size.width}×${size.height}, chat ${chat}`).toContain(id);
+        expect(checked.filter((c) => c === "input").length, "the person's slider and mute").toBeGreaterThanOrEqual(2);
+        failures.push(...covered.map((c) => `${size.width}×${size.height} chat ${chat}: ${c}`));
+        await page.screenshot({ path: `${SHOTS}/layout-${size.width}x${size.height}-chat-${chat}.png` });
+      }
+    }
+    expect(failures).toEqual([]);
+
+    // On the phone, the rate-limit message shows whole: inside the chat, above the input, uncovered.
+    await page.setViewportSize(LAYOUTS[0]!);
+    if (await page.evaluate(() => document.getElementById("chat")!.classList.contains("collapsed")))
+      await page.locator("#collapse").click();
+    // Seven sends at once through the form, as fast as a person mashing Enter.
+    await page.evaluate(() => {
+      const input = document.getElementById("say-text") as HTMLInputElement;
+      for (let i = 0; i < 7; i++) {
+        input.value = `flood ${i}`;
+        document.getElementById("say")!.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+    await eventually(
+      async () => (await page.locator("#chat-error").innerText()).includes("Slow down"),
+      10_000,
+      "the error",
+    );
+    const error = await page.evaluate(() => {
+      const e = document.getElementById("chat-error")!;
+      const r = e.getBoundingClientRect();
+      const chat = document.getElementById("chat")!.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return {
+        whole: e.scrollHeight <= e.clientHeight + 1 && r.top >= chat.top && r.bottom <= chat.bottom,
+        uncovered: hit === e || e.contains(hit),
+        aboveInput: r.bottom <= document.getElementById("say")!.getBoundingClientRect().top + 1,
+      };
+    });
+    expect(error).toEqual({ whole: true, uncovered: true, aboveInput: true });
+    await page.screenshot({ path: `${SHOTS}/layout-390x844-error.png` });
+    await other.close();
+    await page.close();
+  }, 90_000);
+
+  test("a touch screen walks with the stick and looks by dragging; another page sees both", async () => {
+    const phone = await openPhone(browser, `${url}/?name=Thumb&zone=events&at=-30,10`);
+    const context = phone.context();
+    const watcher = await open(browser, `${url}/?name=Watch&zone=events&at=-30,14`, { width: 200, height: 150 });
+    const me = await sid(phone);
+    await eventually(async () => (await seenAt(watcher, me)) !== undefined, 10_000, "the watcher sees the phone");
+    const start = (await seenAt(watcher, me))!;
+    expect(await phone.locator("#stick").isVisible()).toBe(true);
+    // The stick covers nothing and nothing covers it, with the chat open and collapsed.
+    expect((await coveredControls(phone)).checked).toContain("stick");
+    expect((await coveredControls(phone)).covered).toEqual([]);
+    await phone.locator("#collapse").click();
+    expect((await coveredControls(phone)).covered).toEqual([]);
+
+    const cdp = await context.newCDPSession(phone);
+    const touch = (type: "touchStart" | "touchMove" | "touchEnd", points: { x: number; y: number }[]) =>
+      cdp.send("Input.dispatchTouchEvent", { type, touchPoints: points.map((p) => ({ ...p, id: 1 })) });
+    // Drag on the world: the view turns (and the server hears the new heading).
+    await touch("touchStart", [{ x: 250, y: 500 }]);
+    for (let x = 240; x >= 150; x -= 10) await touch("touchMove", [{ x, y: 500 }]);
+    await touch("touchEnd", []);
+    await eventually(
+      async () => Math.abs(((await seenAt(watcher, me))?.[2] ?? start[2]) - start[2]) > 0.2,
+      10_000,
+      "the watcher sees the phone turn",
+    );
+    // Push the stick forward and hold it.
+    const box = (await phone.locator("#stick").boundingBox())!;
+    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await touch("touchStart", [centre]);
+    await touch("touchMove", [{ x: centre.x, y: centre.y - 60 }]);
+    await eventually(
+      async () => {
+        const now = (await seenAt(watcher, me))!;
+        return Math.hypot(now[0] - start[0], now[1] - start[1]) > 3;
+      },
+      15_000,
+      "the watcher sees the phone walk",
+    );
+    await touch("touchEnd", []);
+    await phone.screenshot({ path: `${SHOTS}/layout-phone-touch.png` });
+    await watcher.close();
+    await context.close();
+  }, 90_000);
 });

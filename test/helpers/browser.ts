@@ -74,7 +74,7 @@ export async function open(browser: Browser, url: string, viewport = { width: 16
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(url);
+  await page.goto(url, { timeout: 60_000 }); // a loaded machine builds the world slowly
   try {
     await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 60_000 });
   } catch (err) {
