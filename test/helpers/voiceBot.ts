@@ -67,7 +67,7 @@ export class Bot {
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly track: MediaStreamTrack;
 
-  constructor(url: string, name: string, freq: number, amplitude = 0.3) {
+  constructor(url: string, name: string, freq: number, amplitude = 0.3, token?: string) {
     const source = new RTCAudioSource();
     keepAlive.push(source);
     this.track = source.createTrack();
@@ -84,6 +84,7 @@ export class Bot {
     this.client = new EarshotClient({
       serverUrl: url,
       user: { name },
+      ...(token && { token }),
       createPeer: (o) => new SimplePeer(o as SimplePeer.Options) as unknown as PeerLike,
       wrtc,
       iceServers: [],

@@ -75,7 +75,7 @@ function chatStoreSuite(open: () => Promise<ChatStore>, reopen?: (old: ChatStore
     });
     expect(first.reportId).toMatch(/^report_\d+$/);
     expect(second.reportId).not.toBe(first.reportId);
-    const mine = (list: { target: string }[]) => list.filter((r) => r.target === target);
+    const mine = <T extends { target: string }>(list: T[]) => list.filter((r) => r.target === target);
     const listed = mine(await store.reports({ limit: 500 }));
     expect(listed).toEqual([second, first]); // newest first, context and message id as given
     expect(listed[1]).toMatchObject({ context, messageId: "msg_1", resolvedAt: null, resolvedBy: null });

@@ -18,6 +18,7 @@ import type {
   ChatMessage,
   ClientMessages,
   IceServer,
+  ModerationAction,
   PresenceStatus,
   ServerMessage,
   ServerMessages,
@@ -171,6 +172,15 @@ export type EarshotClientEvents = {
   personChanged: [person: Readonly<Person>];
   /** Someone left (or you left the zone: everyone in it). */
   personLeft: [person: Readonly<Person>];
+  /**
+   * A moderator acted on you. While a `mute` lasts the client sends no audio (the server links
+   * you with nobody anyway) and {@link EarshotClient.unmute} waits for it to end.
+   */
+  moderated: [event: ServerMessages["moderated"]];
+  /** The server's answers to {@link EarshotClient.moderate}, `block`/`unblock` and `report`. */
+  moderateAck: [ack: ServerMessages["moderate_ack"]];
+  blockAck: [ack: ServerMessages["block_ack"]];
+  reportAck: [ack: ServerMessages["report_ack"]];
 };
 
 /**
@@ -234,6 +244,9 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   limits?: ServerMessages["room_joined"]["limits"];
   private micStream?: MediaStream;
   private micMuted = false;
+  /** The user's own choice of mic (mute/unmute), restored when a moderator's mute ends. */
+  private wantsMic = true;
+  private moderatorMuted = false;
   private inVoice = false;
   /** The last position sent (or set by the server), restored after a fresh join where clients may spawn. */
   private position?: ClientMessages["position"];
@@ -406,11 +419,47 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   /** Stops sending audio (the senders carry no track, so a muted mic costs no bandwidth). */
   mute(): void {
+    this.wantsMic = false;
     this.setMuted(true);
   }
 
+  /** Sends audio again; while a moderator's mute lasts, once it ends. */
   unmute(): void {
-    this.setMuted(false);
+    this.wantsMic = true;
+    if (!this.moderatorMuted) this.setMuted(false);
+  }
+
+  /** True while a moderator's mute lasts. */
+  get mutedByModerator(): boolean {
+    return this.moderatorMuted;
+  }
+
+  // ---- moderation ---------------------------------------------------------------------
+
+  /**
+   * A moderator's action on `userId` (moderators only: others get `unauthorized`). Resolves
+   * with the server's `moderate_ack`; rejects with an {@link EarshotError}.
+   */
+  moderate(
+    action: ModerationAction,
+    userId: string,
+    options: { durationS?: number; reason?: string } = {},
+  ): Promise<ServerMessages["moderate_ack"]> {
+    return this.request("moderate", { action, userId, ...options }, "moderateAck", (a) => a.userId === userId);
+  }
+
+  /** Never be linked with `userId`, nor receive their chat, typing or presence. */
+  block(userId: string): Promise<ServerMessages["block_ack"]> {
+    return this.request("block", { userId }, "blockAck", (a) => a.userId === userId && a.blocked);
+  }
+
+  unblock(userId: string): Promise<ServerMessages["block_ack"]> {
+    return this.request("unblock", { userId }, "blockAck", (a) => a.userId === userId && !a.blocked);
+  }
+
+  /** Reports `userId` to the admins; the zone's last chat messages go with it as context. */
+  report(userId: string, reason: string, messageId?: string): Promise<ServerMessages["report_ack"]> {
+    return this.request("report", { userId, reason, ...(messageId && { messageId }) }, "reportAck", () => true);
   }
 
   get muted(): boolean {
@@ -457,6 +506,50 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
 
   private send<K extends keyof ClientMessages>(type: K, payload: ClientMessages[K]): void {
     this.room?.send(type, payload);
+  }
+
+  /**
+   * Sends a message the server acknowledges with `ackType` (the first one `matches`), or refuses
+   * with an `error` whose `ref` is the message's type.
+   */
+  private request<K extends keyof ClientMessages, A extends "moderateAck" | "blockAck" | "reportAck">(
+    type: K,
+    payload: ClientMessages[K],
+    ackType: A,
+    matches: (ack: EarshotClientEvents[A][0]) => boolean,
+  ): Promise<EarshotClientEvents[A][0]> {
+    if (!this.room) return Promise.reject(new EarshotError(ErrorCode.ConnectionClosed, `${type}: not connected`));
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.off(ackType as never, onAck);
+        this.off("serverError", onError);
+      };
+      const onAck = (ack: EarshotClientEvents[A][0]) => {
+        if (!matches(ack)) return;
+        done();
+        resolve(ack);
+      };
+      const onError = (e: ServerMessages["error"]) => {
+        if (e.ref !== type) return;
+        done();
+        reject(new EarshotError(e.code, e.message, { retryAfterMs: e.retryAfterMs }));
+      };
+      this.on(ackType as never, onAck);
+      this.on("serverError", onError);
+      this.send(type, payload);
+    });
+  }
+
+  /** A moderator's mute starts or ends: the mic follows, and comes back as the user left it. */
+  private onModerated(m: ServerMessages["moderated"]): void {
+    if (m.action === "mute") {
+      this.moderatorMuted = true;
+      this.setMuted(true);
+    } else if (m.action === "unmute" && this.moderatorMuted) {
+      this.moderatorMuted = false;
+      if (this.wantsMic) this.setMuted(false);
+    }
+    this.emit("moderated", m);
   }
 
   private async connect(lastMessageId: string | undefined): Promise<ServerMessages["room_joined"]> {
@@ -675,6 +768,14 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       }
       case "peer_voice_state":
         return this.emit("peerVoiceState", m);
+      case "moderated":
+        return this.onModerated(m);
+      case "moderate_ack":
+        return this.emit("moderateAck", m);
+      case "block_ack":
+        return this.emit("blockAck", m);
+      case "report_ack":
+        return this.emit("reportAck", m);
       default:
         return;
     }

@@ -25,6 +25,8 @@ export interface Person {
   /** What their client reports; `onPeerSpeakingObservable` in the Babylon plugin measures the audio. */
   speaking: boolean;
   inVoice: boolean;
+  /** Has the moderator role (show a badge). */
+  moderator: boolean;
   /** Only while they are in your view (within the zone's `viewRadius`, nearest `maxVisible`). */
   position?: PersonPosition;
 }
@@ -38,6 +40,7 @@ interface UserFields {
   micMuted: boolean;
   speaking: boolean;
   inVoice: boolean;
+  moderator: boolean;
   x?: number;
   y?: number;
   z?: number;
@@ -55,7 +58,7 @@ export interface RosterEvents {
   left(person: Person): void;
 }
 
-const ROSTER_FIELDS = ["id", "name", "avatar", "status", "micMuted", "speaking", "inVoice"] as const;
+const ROSTER_FIELDS = ["id", "name", "avatar", "status", "micMuted", "speaking", "inVoice", "moderator"] as const;
 
 /**
  * The people of a room, kept from its state with the SDK's callbacks. Work per state patch is

@@ -11,6 +11,7 @@ import type { Metrics } from "../rooms/services.js";
 import type { GuardedStore } from "../storage/GuardedStore.js";
 import { moderationRoutes } from "./moderation.js";
 import type { Moderation } from "./moderation.js";
+import type { ModerationStore } from "../storage/ChatStore.js";
 import { presenceKey } from "../rooms/ZoneRoom.js";
 import { LoginBackoff } from "../guard/loginBackoff.js";
 
@@ -19,7 +20,7 @@ export interface HttpDeps {
   metrics: Metrics;
   presence: Presence;
   /** Its health is `/healthz`'s answer. */
-  store: Pick<GuardedStore, "check">;
+  store: Pick<GuardedStore, "check"> & ModerationStore;
   moderation: Moderation;
   staticDir?: string;
   /** Failed logins per IP in a minute before 429 (doubling waits). */
@@ -126,7 +127,12 @@ export function mountHttp(app: express.Application, deps: HttpDeps): void {
   const backoff = new LoginBackoff({ maxFailures: deps.adminLoginFailuresPerMin });
   const password = requirePassword(deps.adminPassword, backoff, deps.now);
   // Before the monitor, which answers every path under /admin.
-  app.use("/admin/api", password, moderationRoutes(deps.moderation));
+  app.use(
+    "/admin/api",
+    password,
+    express.json({ limit: "16kb" }),
+    moderationRoutes(deps.moderation, deps.store, deps.now),
+  );
   // Nothing on /admin is fetched from another host: the monitor's page without its Google font
   // link (its icons show as their names), and a policy that would block any other.
   app.use("/admin", password, (_req, res, next) => {

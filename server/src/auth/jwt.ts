@@ -15,8 +15,8 @@ export interface JwtOptions {
 }
 
 /**
- * An `authenticate` hook verifying JWT join tokens with `jose`: the `sub` claim is the user id
- * and a `name` claim the display name. No token gives a guest (undefined); a bad, expired,
+ * An `authenticate` hook verifying JWT join tokens with `jose`: the `sub` claim is the user id,
+ * a `name` claim the display name and a `roles` claim (an array of strings) its roles. No token gives a guest (undefined); a bad, expired,
  * wrongly issued or wrongly signed token throws, which refuses the join with `unauthorized`.
  */
 export function jwtAuthenticator(options: JwtOptions): (token: string | undefined) => Promise<Identity | undefined> {
@@ -37,6 +37,11 @@ export function jwtAuthenticator(options: JwtOptions): (token: string | undefine
       : jwtVerify(token, key, verifyOptions));
     if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 64)
       throw new Error("the token has no usable sub claim");
-    return { id: payload.sub, ...(typeof payload.name === "string" && { name: payload.name }) };
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [];
+    return {
+      id: payload.sub,
+      ...(typeof payload.name === "string" && { name: payload.name }),
+      ...(roles.length && { roles }),
+    };
   };
 }

@@ -103,6 +103,13 @@ export class ProximityEngine {
   private readonly nDist: Float64Array;
   private readonly scratch: Int32Array;
 
+  /**
+   * Who may be linked at all (moderation: a muted user, a blocked pair), asked only for pairs
+   * the search found close enough. Unset, anyone may. Existing links are not re-checked: close
+   * them with {@link dropLinks} or {@link dropLink} when the answer changes.
+   */
+  gate?: (a: string, b: string) => boolean;
+
   /** @param index neighbour search; default a {@link SpatialGrid} with cells of hearRadius. */
   constructor(options: ProximityOptions = {}, index?: NeighbourIndex) {
     this.options = { ...DEFAULT_PROXIMITY, ...options };
@@ -188,12 +195,19 @@ export class ProximityEngine {
    * for `cooldownTicks`, after which the tick may pair them again (a fresh negotiation).
    */
   failLink(a: string, b: string, cooldownTicks: number): ClosedLink[] {
+    const closed = this.dropLink(a, b, "failed");
+    if (closed.length)
+      this.cooldown.set(pairKey(this.handles.get(a)!, this.handles.get(b)!), this.tickNo + cooldownTicks);
+    return closed;
+  }
+
+  /** Closes the link between a and b now, if there is one (a block: the gate keeps them apart). */
+  dropLink(a: string, b: string, reason: PeerCloseReason): ClosedLink[] {
     const ha = this.handles.get(a);
     const hb = this.handles.get(b);
     if (ha === undefined || hb === undefined || !this.partners.has(ha, hb)) return [];
     const closed: ClosedLink[] = [];
-    this.unlink(ha, hb, "failed", closed);
-    this.cooldown.set(pairKey(ha, hb), this.tickNo + cooldownTicks);
+    this.unlink(ha, hb, reason, closed);
     return closed;
   }
 
@@ -404,6 +418,7 @@ export class ProximityEngine {
   private consider(a: number, b: number, d2: number): void {
     if (this.seen[b] !== this.tickNo || !this.inVoice[b]) return;
     if (this.cooldown.size && this.coolingDown(a, b)) return;
+    if (this.gate && !this.gate(this.ids[a]!, this.ids[b]!)) return;
     const d = Math.sqrt(d2);
     // A first sift with b's farthest link from its last review (tryLink checks exactly).
     if (this.partners.count[b]! < this.options.maxPeers || this.recentFarthest(b) > d) this.candidates.push(a, b, d);

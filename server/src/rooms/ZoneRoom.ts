@@ -13,6 +13,8 @@ import {
   MAX_SIGNALS_PER_S,
   MAX_NAME_CHARS,
   BANNED_CLOSE_CODE,
+  KICKED_CLOSE_CODE,
+  DEFAULT_KICK_S,
   PROTOCOL_VERSION,
   RECONNECT_RATE_COUNT,
   RECONNECT_RATE_PER_MS,
@@ -25,6 +27,7 @@ import {
   parseJoinRefusal,
 } from "@earshot/protocol";
 import type {
+  ChatMessage,
   ClientMessage,
   ClientMessages,
   RefusalCode,
@@ -45,13 +48,22 @@ import { PendingOffers } from "../signaling/offers.js";
 import { turnCredentials } from "../signaling/turn.js";
 import { StoreUnavailableError } from "../storage/ChatStore.js";
 import { User, ZoneState } from "./state.js";
-import type { ZoneServices } from "./services.js";
+import type { Identity, ZoneServices } from "./services.js";
+import { ZoneModeration } from "./zoneModeration.js";
+import { MODERATOR } from "../admin/moderation.js";
+import type { ModerationEvent, Sanctions } from "../admin/moderation.js";
 
 interface AuthData {
   id: string;
   name: string;
   avatar: string;
   lastMessageId?: string | null;
+  /** A verified identity (its blocks are stored), not a guest. */
+  signedIn: boolean;
+  /** Roles from the token or `authenticate` hook, and those an admin granted. */
+  tokenRoles: string[];
+  granted: string[];
+  sanctions: Sanctions;
 }
 
 /** Per-connection limits, kept by sessionId so they survive a reconnect. */
@@ -70,9 +82,16 @@ interface Session {
   /** Dropped for not reading (`SLOW_CONSUMER_CLOSE_CODE`): no seat is held. */
   slow?: boolean;
   typingTimer?: { clear(): void };
+  /** A verified identity: its blocks are stored, a guest's last the session. */
+  signedIn: boolean;
+  /** Roles from the token or `authenticate` hook (an admin's grants come on top). */
+  tokenRoles: string[];
   /** Acks of this session's recent chats by clientMessageId: a retried chat is acknowledged, not stored twice. */
   acked: Map<string, ServerMessages["message_ack"]>;
 }
+
+/** Chat messages of the zone stored with a report, as context. */
+const REPORT_CONTEXT = 20;
 
 /** Chat acks remembered per session, for retries after `store_unavailable` or a lost ack. */
 const ACKS_REMEMBERED = 64;
@@ -121,6 +140,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   private listed = false;
   private onRemoteChat?: (payload: unknown) => void;
   private offKick?: () => void;
+  /** Roles, mutes and blocks of the sessions here. */
+  private readonly mod = new ZoneModeration();
+  private offModeration: (() => void)[] = [];
   /** Seats held for dropped sessions, by session id: a ban takes them back. */
   private readonly held = new Map<string, ReturnType<ZoneRoom["allowReconnection"]>>();
 
@@ -158,6 +180,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.refreshListing();
     this.chat = new ZoneChat(this.services.store, this.zoneId);
     this.engine = new ProximityEngine(s);
+    this.engine.gate = (a, b) => this.mod.mayLink(a, b, (sid) => this.state.users.get(sid)?.id);
     this.offers = new PendingOffers(
       s.offerTimeoutMs,
       (offerer, target) => {
@@ -174,10 +197,14 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.setTimestep(() => this.tick(), s.tickMs);
     this.onRemoteChat = (payload) => {
       const { origin, message } = payload as { origin: string; message: ServerMessages["chat"] };
-      if (origin !== this.roomId) this.broadcast("chat", message);
+      if (origin !== this.roomId) this.broadcastFrom(message.from, "chat", message);
     };
     this.quietly("subscribe", this.presence.subscribe(chatChannel(this.zoneId), this.onRemoteChat));
     this.offKick = this.services.moderation.onKick((userId) => this.kick(userId));
+    this.offModeration = [
+      this.services.moderation.onAction((event) => this.onModerated(event)),
+      this.services.moderation.onRoles((userId) => void this.refreshRoles(userId)),
+    ];
   }
 
   override async onAuth(_client: Client, options: unknown, context: AuthContext): Promise<AuthData> {
@@ -201,7 +228,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     }
     const { userInfo, token, lastMessageId } = parsed.data;
     // The one place identity is decided: a token subject, or a server-made guest id.
-    let identity: { id: string; name?: string } | undefined;
+    let identity: Identity | undefined;
     try {
       identity = await this.services.authenticate?.(token);
     } catch (cause) {
@@ -210,11 +237,29 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (!identity && !this.services.access.guestAccess)
       throw refusal(ErrorCode.Unauthorized, "this server needs a valid token to join");
     const id = identity?.id ?? guestId();
-    if (await this.services.moderation.isBanned(id)) throw refusal(ErrorCode.Banned, "this user is banned");
+    const moderation = this.services.moderation;
+    if (await moderation.isBanned(id)) throw refusal(ErrorCode.Banned, "this user is banned");
+    const sanctions = await moderation.sanctions(id, this.services.now());
+    if (sanctions.kick !== undefined)
+      throw refusal(
+        ErrorCode.Kicked,
+        "a moderator removed you from the zone",
+        Math.max(0, (sanctions.kick ?? 0) - this.services.now()),
+      );
+    const granted = await moderation.grantedRoles(id);
     const name = sanitizeName(identity?.name ?? userInfo?.name);
     if (!identity && isReservedName(name, this.services.settings.reservedNames))
       throw refusal(ErrorCode.InvalidMessage, `the name "${name}" is reserved, choose another`);
-    return { id, name, avatar: sanitizeAvatar(userInfo?.avatar), lastMessageId };
+    return {
+      id,
+      name,
+      avatar: sanitizeAvatar(userInfo?.avatar),
+      lastMessageId,
+      signedIn: identity !== undefined,
+      tokenRoles: identity?.roles ?? [],
+      granted,
+      sanctions,
+    };
   }
 
   override async onJoin(client: Client, _options: unknown, auth: AuthData): Promise<void> {
@@ -225,6 +270,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     user.id = auth.id;
     user.name = distinctName(auth.name, this.namesHere(auth.id, taken), MAX_NAME_CHARS);
     user.avatar = auth.avatar;
+    const roles = [...auth.tokenRoles, ...auth.granted];
+    user.moderator = roles.includes(MODERATOR);
     // The server places newcomers: whoever chose their own spot could stand beside anyone.
     const spawn = pickSpawn(s.spawnPoints[this.zoneId] ?? s.spawnPoints["*"] ?? [], this.positionsExcept());
     user.x = spawn.x;
@@ -243,9 +290,14 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       reconnect: new TokenBucket(RECONNECT_RATE_COUNT, RECONNECT_RATE_PER_MS, now),
       move: new MoveLimiter(s.maxSpeedMS, s.moveBurstS, s.moveSlackM, spawn, now),
       awaitingClientSpawn: this.allowsClientSpawn(),
+      signedIn: auth.signedIn,
+      tokenRoles: auth.tokenRoles,
       acked: new Map(),
     };
     this.sessions.set(client.sessionId, session);
+    // A signed-in user's blocks hold from the first message on (a store outage: none for now).
+    const blocked = auth.signedIn ? await this.services.store.blocksOf(user.id).catch(() => []) : [];
+    this.mod.enter(client.sessionId, roles, auth.sanctions, blocked);
     client.send("connected", { clientId: client.sessionId, userId: user.id });
     // Without its store the zone still opens: no history now, the client asks again later.
     const history = await this.chat
@@ -255,11 +307,14 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       roomId: this.roomId,
       zoneId: this.zoneId,
       users: this.roster(),
-      history: history ?? [],
+      history: this.visibleTo(client.sessionId, history ?? []),
       iceServers: this.iceServersFor(user.id),
       limits: this.limits(),
       spawn,
     } satisfies ServerMessages["room_joined"]);
+    if (auth.sanctions.mute !== undefined) client.send("moderated", { action: "mute", until: auth.sanctions.mute });
+    if (auth.sanctions.chat_mute !== undefined)
+      client.send("moderated", { action: "chat_mute", until: auth.sanctions.chat_mute });
     if (auth.lastMessageId !== undefined && auth.lastMessageId !== null)
       await this.sendMissed(client, session, auth.lastMessageId);
     this.broadcast("user_joined", { user: this.summary(client.sessionId, user) }, { except: client });
@@ -277,6 +332,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       code === CloseCode.SERVER_SHUTDOWN ||
       code === CloseCode.WITH_ERROR ||
       code === BANNED_CLOSE_CODE ||
+      code === KICKED_CLOSE_CODE ||
       this.sessions.get(client.sessionId)?.slow
     )
       return;
@@ -313,6 +369,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (!user) return;
     this.sessions.get(sid)?.typingTimer?.clear();
     this.sessions.delete(sid);
+    this.mod.leave(sid);
     // Offerers still waiting on this user learn why before the link closes.
     for (const offerer of this.offers.waitingOn(sid)) {
       this.sendTo(offerer, "peer_unavailable", { peerId: sid, reason: "left" });
@@ -372,6 +429,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (this.onRemoteChat)
       this.quietly("unsubscribe", this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat));
     this.offKick?.();
+    for (const off of this.offModeration) off();
     await (this.chat as ZoneChat | undefined)?.idle();
   }
 
@@ -461,6 +519,13 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       case "leave_room":
         client.send("room_left", { roomId: this.roomId });
         return void client.leave(CloseCode.CONSENTED);
+      case "moderate":
+        return this.onModerate(client, user, m);
+      case "block":
+      case "unblock":
+        return this.onBlock(client, user, session, m.userId, m.type === "block");
+      case "report":
+        return this.onReport(client, user, m);
     }
   }
 
@@ -471,6 +536,15 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const checked = checkChatContent(m.content);
     if (!checked.ok) return this.fail(client, checked.code, checked.reason, ref);
     const now = this.services.now();
+    const mutedUntil = this.mod.chatMutedUntil(client.sessionId, now);
+    if (mutedUntil !== undefined)
+      return this.fail(
+        client,
+        ErrorCode.Muted,
+        "chat: a moderator muted your chat",
+        ref,
+        mutedUntil === null ? undefined : mutedUntil - now,
+      );
     const take = session.chat.take(now);
     if (!take.ok) return this.fail(client, ErrorCode.RateLimited, "chat: slow down", ref, take.retryAfterMs);
     let message: ServerMessages["chat"];
@@ -492,7 +566,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       if (session.acked.size > ACKS_REMEMBERED) session.acked.delete(session.acked.keys().next().value as string);
     }
     client.send("message_ack", ack);
-    this.broadcast("chat", message, { except: client });
+    this.broadcastFrom(user.id, "chat", message, client);
     this.services.metrics.inc("earshot_chat_messages_total");
     this.quietly("publish", this.presence.publish(chatChannel(this.zoneId), { origin: this.roomId, message }));
   }
@@ -526,7 +600,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     session.typingTimer?.clear();
     session.typingTimer = undefined;
     const send = (value: boolean) =>
-      this.broadcast("typing", { userId: user.id, sessionId: client.sessionId, isTyping: value }, { except: client });
+      this.broadcastFrom(user.id, "typing", { userId: user.id, sessionId: client.sessionId, isTyping: value }, client);
     send(isTyping);
     if (isTyping) {
       session.typingTimer = this.clock.setTimeout(() => {
@@ -539,7 +613,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   private onPresence(client: Client, user: User, m: ClientMessages["presence"]): void {
     user.status = m.status;
     if (m.micMuted !== undefined) user.micMuted = m.micMuted;
-    this.broadcast(
+    this.broadcastFrom(
+      user.id,
       "presence",
       {
         userId: user.id,
@@ -548,7 +623,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         zone: this.zoneId,
         micMuted: user.micMuted,
       },
-      { except: client },
+      client,
     );
     this.publishPresence(user);
   }
@@ -599,7 +674,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     if (!page) return;
     const { messages, more } = page;
     session.pageCursor = more ? messages.at(-1)?.messageId : undefined;
-    client.send("reconnected", { missedMessages: messages, ...(more && { more }) });
+    client.send("reconnected", { missedMessages: this.visibleTo(client.sessionId, messages), ...(more && { more }) });
     this.checkSendBuffer(client);
   }
 
@@ -669,11 +744,175 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     for (const partner of this.engine.partnersOf(client.sessionId)) this.sendTo(partner, "peer_voice_state", update);
   }
 
+  // ---- moderation -----------------------------------------------------------------------
+
+  /**
+   * `moderate`: a moderator's action, recorded in the presence (every process applies it to
+   * its sessions of that user, this one included, through {@link onModerated}) and the audit.
+   */
+  private async onModerate(client: Client, user: User, m: ClientMessages["moderate"]): Promise<void> {
+    if (!this.mod.isModerator(client.sessionId))
+      return this.fail(client, ErrorCode.Unauthorized, "moderate: only moderators may do this", "moderate");
+    const now = this.services.now();
+    const timed = m.action === "mute" || m.action === "chat_mute" || m.action === "kick";
+    const seconds = m.durationS ?? (m.action === "kick" ? DEFAULT_KICK_S : undefined);
+    const until = timed && seconds !== undefined ? now + seconds * 1000 : null;
+    const event: ModerationEvent = {
+      action: m.action,
+      userId: m.userId,
+      until,
+      by: user.id,
+      ...(m.reason && { reason: m.reason }),
+    };
+    try {
+      await this.services.moderation.act(event, now);
+    } catch (err) {
+      return this.fail(client, ErrorCode.ServiceUnavailable, `moderate: ${(err as Error).message}`, "moderate", 1_000);
+    }
+    await this.audit({
+      by: user.id,
+      action: m.action,
+      target: m.userId,
+      reason: m.reason,
+      until: timed ? until : undefined,
+    });
+    client.send("moderate_ack", { action: m.action, userId: m.userId, until });
+  }
+
+  /** A moderator's action reached this process: applied to this room's sessions of the user. */
+  private onModerated(e: ModerationEvent): void {
+    this.state.users.forEach((u, sid) => {
+      if (u.id !== e.userId) return;
+      const client = this.clients.getById(sid);
+      const tell = () =>
+        client?.send("moderated", { action: e.action, until: e.until, ...(e.reason && { reason: e.reason }) });
+      switch (e.action) {
+        case "mute":
+          this.mod.muteVoice(sid, e.until);
+          this.closeLinks(this.engine.dropLinks(sid, "moderated"));
+          return tell();
+        case "unmute":
+          this.mod.muteVoice(sid, undefined);
+          return tell();
+        case "chat_mute":
+          this.mod.muteChat(sid, e.until);
+          return tell();
+        case "chat_unmute":
+          this.mod.muteChat(sid, undefined);
+          return tell();
+        case "kick":
+          tell();
+          if (client) {
+            this.fail(
+              client,
+              ErrorCode.Kicked,
+              "a moderator removed you from the zone",
+              undefined,
+              Math.max(0, (e.until ?? 0) - this.services.now()),
+            );
+            client.leave(KICKED_CLOSE_CODE);
+          }
+          (this.held.get(sid)?.reject as ((reason: Error) => void) | undefined)?.(new Error("kicked"));
+          return;
+        case "ban":
+          return; // onKick
+      }
+    });
+  }
+
+  /** An admin changed `userId`'s granted roles: their sessions here get the new set. */
+  private async refreshRoles(userId: string): Promise<void> {
+    const granted = await this.services.moderation.grantedRoles(userId).catch(() => undefined);
+    if (!granted) return;
+    this.state.users.forEach((u, sid) => {
+      if (u.id !== userId) return;
+      const roles = [...(this.sessions.get(sid)?.tokenRoles ?? []), ...granted];
+      this.mod.setRoles(sid, roles);
+      u.moderator = roles.includes(MODERATOR);
+    });
+  }
+
+  /**
+   * `block` / `unblock`: the pair is never linked (a link between them closes now, as out of
+   * range: the blocked user learns nothing), and the blocker gets nothing of theirs.
+   */
+  private async onBlock(client: Client, user: User, session: Session, target: string, on: boolean): Promise<void> {
+    const type = on ? "block" : "unblock";
+    if (target === user.id) return this.fail(client, ErrorCode.InvalidMessage, `${type}: that is you`, type);
+    if (session.signedIn) {
+      try {
+        await this.services.store.setBlock(user.id, target, on);
+      } catch (err) {
+        return void this.storeFailed(client, err, type);
+      }
+    }
+    if (on) {
+      this.mod.block(client.sessionId, target);
+      this.state.users.forEach((u, sid) => {
+        if (u.id === target) this.closeLinks(this.engine.dropLink(client.sessionId, sid, "out_of_range"));
+      });
+    } else this.mod.unblock(client.sessionId, target);
+    await this.audit({ by: user.id, action: type, target });
+    client.send("block_ack", { userId: target, blocked: on });
+  }
+
+  /** `report`: stored with the zone's last chat messages as context. */
+  private async onReport(client: Client, user: User, m: ClientMessages["report"]): Promise<void> {
+    const now = this.services.now();
+    try {
+      const context = await this.chat.recent(REPORT_CONTEXT);
+      const report = await this.services.store.addReport({
+        zoneId: this.zoneId,
+        reporter: user.id,
+        target: m.userId,
+        reason: m.reason,
+        ...(m.messageId && { messageId: m.messageId }),
+        context,
+        createdAt: now,
+      });
+      await this.audit({ by: user.id, action: "report", target: m.userId, reason: m.reason });
+      client.send("report_ack", { reportId: report.reportId });
+    } catch (err) {
+      this.storeFailed(client, err, "report");
+    }
+  }
+
+  /** Writes one line of the audit; during a store outage it is logged instead. */
+  private async audit(entry: { by: string; action: string; target: string; reason?: string; until?: number | null }) {
+    const line = { ...entry, zoneId: this.zoneId, at: this.services.now() };
+    await this.services.store
+      .addAudit(line)
+      .catch((err: unknown) =>
+        this.services.notices.log(
+          "audit",
+          `[earshot] audit not stored (${(err as Error).message}): ${JSON.stringify(line)}`,
+        ),
+      );
+  }
+
+  /** Sends to everyone here but `except`, leaving out whoever blocks `fromUserId`. */
+  private broadcastFrom<T extends keyof ServerMessages>(
+    fromUserId: string,
+    type: T,
+    payload: ServerMessages[T],
+    except?: Client,
+  ): void {
+    if (!this.mod.anyBlocks) return this.broadcast(type, payload, except && { except });
+    for (const c of this.clients) if (c !== except && !this.mod.hides(c.sessionId, fromUserId)) c.send(type, payload);
+  }
+
+  /** Chat messages without those of users `sessionId` blocks. */
+  private visibleTo(sessionId: string, messages: ChatMessage[]): ChatMessage[] {
+    return this.mod.anyBlocks ? messages.filter((m) => !this.mod.hides(sessionId, m.from)) : messages;
+  }
+
   // ---- tick -----------------------------------------------------------------------------
 
   /** One simulation step: the proximity engine, then its diffs applied to clients. */
   protected tick(): void {
     const started = performance.now();
+    for (const sid of this.mod.expiredVoiceMutes(this.services.now()))
+      this.sendTo(sid, "moderated", { action: "unmute" });
     const result = this.engine.tick(this.state.users.entries());
     this.apply(result);
     if (++this.ticks % SEND_BUFFER_CHECK_TICKS === 0) for (const client of this.clients) this.checkSendBuffer(client);
@@ -812,6 +1051,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         micMuted: u.micMuted,
         speaking: u.speaking,
         inVoice: u.inVoice,
+        moderator: u.moderator,
       }),
     );
     return out;

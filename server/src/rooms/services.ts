@@ -8,6 +8,8 @@ import type { IpLimits } from "../guard/ipLimits.js";
 export interface Identity {
   id: string;
   name?: string;
+  /** Roles such as `moderator` and `speaker` (a game may add its own); guests have none. */
+  roles?: string[];
 }
 
 /** Counters exported at `/metrics`; a name may carry Prometheus labels: `name{reason="x"}`. */

@@ -14,6 +14,8 @@ export const User = schema(
     micMuted: t.boolean().default(false),
     speaking: t.boolean().default(false),
     inVoice: t.boolean().default(false),
+    /** Has the moderator role: a badge in the roster. */
+    moderator: t.boolean().default(false),
     x: t.float32().view().default(0),
     y: t.float32().view().default(0),
     z: t.float32().view().default(0),

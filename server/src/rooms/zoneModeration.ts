@@ -1,0 +1,106 @@
+import { MODERATOR } from "../admin/moderation.js";
+import type { Sanctions } from "../admin/moderation.js";
+
+/**
+ * What moderation means inside one zone instance, by session id: roles, mutes and blocks.
+ * The room keeps it in step with the presence (`Moderation`) and asks it on every pairing,
+ * relay and chat. Pure bookkeeping: no I/O.
+ */
+export class ZoneModeration {
+  private readonly roles = new Map<string, ReadonlySet<string>>();
+  /** Voice-muted sessions and when it ends (null: until lifted). */
+  private readonly voiceMuted = new Map<string, number | null>();
+  private readonly chatMuted = new Map<string, number | null>();
+  /** User ids each session blocks (only sessions that block someone). */
+  private readonly blocks = new Map<string, Set<string>>();
+
+  /** A session joined (or came back) with these roles and sanctions, blocking these user ids. */
+  enter(sessionId: string, roles: Iterable<string>, sanctions: Sanctions, blocked: Iterable<string>): void {
+    this.setRoles(sessionId, roles);
+    if (sanctions.mute !== undefined) this.voiceMuted.set(sessionId, sanctions.mute);
+    if (sanctions.chat_mute !== undefined) this.chatMuted.set(sessionId, sanctions.chat_mute);
+    const set = new Set(blocked);
+    if (set.size) this.blocks.set(sessionId, set);
+  }
+
+  leave(sessionId: string): void {
+    this.roles.delete(sessionId);
+    this.voiceMuted.delete(sessionId);
+    this.chatMuted.delete(sessionId);
+    this.blocks.delete(sessionId);
+  }
+
+  setRoles(sessionId: string, roles: Iterable<string>): void {
+    this.roles.set(sessionId, new Set(roles));
+  }
+
+  isModerator(sessionId: string): boolean {
+    return this.roles.get(sessionId)?.has(MODERATOR) ?? false;
+  }
+
+  /** Mutes (`until`: epoch ms, null until lifted) or unmutes (`until` undefined) a session's voice. */
+  muteVoice(sessionId: string, until: number | null | undefined): void {
+    if (until === undefined) this.voiceMuted.delete(sessionId);
+    else this.voiceMuted.set(sessionId, until);
+  }
+
+  muteChat(sessionId: string, until: number | null | undefined): void {
+    if (until === undefined) this.chatMuted.delete(sessionId);
+    else this.chatMuted.set(sessionId, until);
+  }
+
+  /** When a session's chat mute ends (null: until lifted); undefined when it may chat at `now`. */
+  chatMutedUntil(sessionId: string, now: number): number | null | undefined {
+    const until = this.chatMuted.get(sessionId);
+    if (until === undefined) return undefined;
+    if (until !== null && until <= now) {
+      this.chatMuted.delete(sessionId);
+      return undefined;
+    }
+    return until;
+  }
+
+  /** Voice mutes whose time is up at `now`: lifted here, returned so their sessions are told. */
+  expiredVoiceMutes(now: number): string[] {
+    const out: string[] = [];
+    if (this.voiceMuted.size === 0) return out;
+    for (const [sid, until] of this.voiceMuted)
+      if (until !== null && until <= now) {
+        this.voiceMuted.delete(sid);
+        out.push(sid);
+      }
+    return out;
+  }
+
+  block(sessionId: string, userId: string): void {
+    let set = this.blocks.get(sessionId);
+    if (!set) this.blocks.set(sessionId, (set = new Set()));
+    set.add(userId);
+  }
+
+  unblock(sessionId: string, userId: string): void {
+    const set = this.blocks.get(sessionId);
+    set?.delete(userId);
+    if (set?.size === 0) this.blocks.delete(sessionId);
+  }
+
+  /** True when `recipient` blocks the user `fromUserId`: it gets nothing of theirs. */
+  hides(recipient: string, fromUserId: string): boolean {
+    return this.blocks.get(recipient)?.has(fromUserId) ?? false;
+  }
+
+  /** True while anyone here blocks someone (relays then look per recipient). */
+  get anyBlocks(): boolean {
+    return this.blocks.size > 0;
+  }
+
+  /**
+   * Whether sessions a and b (users `userOf(a)`, `userOf(b)`) may be linked: neither is
+   * voice-muted, and neither blocks the other. Cheap when nobody is muted or blocking.
+   */
+  mayLink(a: string, b: string, userOf: (sessionId: string) => string | undefined): boolean {
+    if (this.voiceMuted.size && (this.voiceMuted.has(a) || this.voiceMuted.has(b))) return false;
+    if (this.blocks.size === 0) return true;
+    return !this.hides(a, userOf(b) ?? "") && !this.hides(b, userOf(a) ?? "");
+  }
+}
