@@ -8,6 +8,7 @@ import type { EarshotXR } from "@earshot/babylon";
 import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
 import { attachStick, isTouchScreen } from "./touch.js";
+import { personMenu, showModerationNotices } from "./moderation.js";
 import { ZONES, createWorld, isTyping, zoneAt } from "./world.js";
 import type { ZoneId } from "./world.js";
 
@@ -160,7 +161,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   // ---- people -------------------------------------------------------------------------
   // Who can hear me now: the server's voice links are symmetric, so these are my listeners.
   const hearsMe = (sid: string) => client.hearers.includes(sid);
-  const rows = new Map<string, { li: HTMLElement; meta: HTMLElement; level: HTMLElement }>();
+  const rows = new Map<string, { li: HTMLElement; meta: HTMLElement; badge: HTMLElement; level: HTMLElement }>();
   function renderPeople(): void {
     const list = $("people");
     const present = new Set<string>();
@@ -175,7 +176,11 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
         // walking never change the row's height, so nothing below it moves.
         const level = el("span", "", "level");
         level.append(el("span"));
-        li.append(el("span", u.name, "name"), level);
+        const name = el("span", u.name, "name");
+        const badge = el("span", "MOD", "badge mod");
+        badge.title = "Moderator";
+        name.append(badge);
+        li.append(name, level);
         const meta = el("span", "", "meta");
         li.append(meta);
         const controls = el("div", "", "controls");
@@ -195,10 +200,10 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
         mute.onchange = () => earshot.setPeerMuted(sid, mute.checked);
         const muteLabel = el("label", " mute");
         muteLabel.prepend(mute);
-        controls.append(volume, muteLabel);
+        controls.append(volume, muteLabel, personMenu(client, u, showError));
         li.append(controls);
         list.append(li);
-        rows.set(sid, (row = { li, meta, level: level.firstElementChild as HTMLElement }));
+        rows.set(sid, (row = { li, meta, badge, level: level.firstElementChild as HTMLElement }));
       }
       const a = avatars.get(sid);
       const distance = a ? `${Vector3.Distance(me, a.body.position.add(new Vector3(0, 0.8, 0))).toFixed(1)} m` : "far";
@@ -211,6 +216,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
       );
       const level = speaking.has(sid) ? Math.min(1, earshot.levelOf(sid) * 4) : 0;
       row.level.style.transform = `scaleX(${level.toFixed(2)})`;
+      row.badge.hidden = !u.moderator;
       row.li.classList.toggle("speaking", speaking.has(sid));
       row.li.classList.toggle("hears-you", hearsMe(sid));
     });
@@ -222,6 +228,12 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
     }
   }
   setInterval(renderPeople, 300);
+  // Moderators see the moderation entries of each person's menu.
+  const amModerator = () =>
+    document.body.classList.toggle("moderator", client.people.get(client.sessionId ?? "")?.moderator === true);
+  client.on("personChanged", amModerator);
+  client.on("personJoined", amModerator);
+  showModerationNotices(client, $("moderated"));
 
   // ---- chat ---------------------------------------------------------------------------
   const messages = $("messages");
@@ -318,9 +330,13 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   const mic = $<HTMLButtonElement>("mic");
   let micOn = true;
   const renderMic = () => {
-    mic.textContent = micOn ? "Mic on" : "Mic off";
-    mic.classList.toggle("off", !micOn);
+    // A moderator's mute wins until it ends; then the mic is as the person left it.
+    const on = micOn && !client.mutedByModerator;
+    mic.textContent = on ? "Mic on" : "Mic off";
+    mic.classList.toggle("off", !on);
+    mic.disabled = client.mutedByModerator;
   };
+  client.on("moderated", renderMic);
   mic.onclick = () => {
     micOn = !micOn;
     if (micOn) earshot.unmute();

@@ -1,0 +1,85 @@
+import type { EarshotClient, Person } from "@earshot/client";
+import type { ModerationAction } from "@earshot/protocol";
+
+/** How long the demo's moderator actions last, seconds. */
+const MODERATION_S = 300;
+
+function button(text: string, onClick: () => void, className = ""): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  if (className) b.className = className;
+  b.onclick = onClick;
+  return b;
+}
+
+/**
+ * The menu on a person in the people list: block or report for everyone; mute, chat mute and
+ * kick for moderators (those entries show while `body.moderator` is set). Outcomes go to `say`.
+ */
+export function personMenu(client: EarshotClient, person: Readonly<Person>, say: (text: string) => void): HTMLElement {
+  const menu = document.createElement("details");
+  menu.className = "menu";
+  const summary = document.createElement("summary");
+  summary.textContent = "⋯";
+  summary.title = `Actions on ${person.name}`;
+  const items = document.createElement("div");
+  items.className = "items";
+  const done = (p: Promise<unknown>, text: string) =>
+    void p.then(
+      () => say(text),
+      (e: Error) => say(e.message),
+    );
+  let blocked = false;
+  const block = button("Block", () => {
+    blocked = !blocked;
+    block.textContent = blocked ? "Unblock" : "Block";
+    done(
+      blocked ? client.block(person.id) : client.unblock(person.id),
+      `${blocked ? "Blocked" : "Unblocked"} ${person.name}.`,
+    );
+    menu.open = false;
+  });
+  const report = button("Report…", () => {
+    const reason = prompt(`Why are you reporting ${person.name}?`, "harassment");
+    if (reason?.trim()) done(client.report(person.id, reason.trim()), `Reported ${person.name}. Thank you.`);
+    menu.open = false;
+  });
+  const moderate = (action: ModerationAction, label: string) =>
+    button(
+      label,
+      () => {
+        done(
+          client.moderate(action, person.id, action === "unmute" ? {} : { durationS: MODERATION_S }),
+          `${label}: ${person.name}.`,
+        );
+        menu.open = false;
+      },
+      "mod-only",
+    );
+  items.append(
+    block,
+    report,
+    moderate("mute", "Mute for everyone"),
+    moderate("unmute", "Unmute for everyone"),
+    moderate("chat_mute", "Mute their chat"),
+    moderate("kick", "Kick"),
+  );
+  menu.append(summary, items);
+  return menu;
+}
+
+/** The notice a person sees while a moderator has muted or removed them. */
+export function showModerationNotices(client: EarshotClient, notice: HTMLElement): void {
+  const until = (ms: number | null | undefined) =>
+    ms ? ` until ${new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` : "";
+  client.on("moderated", (m) => {
+    const why = m.reason ? ` (${m.reason})` : "";
+    if (m.action === "mute") notice.textContent = `You were muted by a moderator${until(m.until)}${why}.`;
+    else if (m.action === "chat_mute")
+      notice.textContent = `Your chat was muted by a moderator${until(m.until)}${why}.`;
+    else if (m.action === "kick") notice.textContent = `A moderator removed you from this zone${why}.`;
+    else notice.textContent = "";
+    notice.hidden = notice.textContent === "";
+  });
+}
