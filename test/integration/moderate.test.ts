@@ -161,6 +161,25 @@ describe("moderation in the world", () => {
     expect(actions).toEqual(["unblock bo", "block bo"]);
   }, 60_000);
 
+  test("personal space: only friends and moderators link inside it; others link at its edge and lose the link inside", async () => {
+    const owner = await bot("user:owen", 440, 0, "space");
+    owner.client.setPersonalSpace(3, ["pal"]);
+    const stranger = await bot("user:stan", 880, 2, "space");
+    const pal = await bot("user:pal", 660, -2, "space");
+    const mod = await bot("mod:mo", 550, 0.5, "space");
+    const linked = (b: Bot) => owner.serverLinks.includes(b.client.sessionId!);
+    await eventually(() => linked(pal) && linked(mod), 20_000, "the friend and the moderator linked inside");
+    await new Promise((r) => setTimeout(r, 1_000)); // ticks that would link the stranger if they could
+    expect(linked(stranger)).toBe(false);
+    expect(stranger.serverLinks).toContain(pal.client.sessionId); // the others link as usual
+    stranger.client.sendPosition(3.5, 0, 0);
+    await eventually(() => linked(stranger), 20_000, "the stranger linked outside the space");
+    stranger.client.sendPosition(2, 0, 0);
+    await eventually(() => !linked(stranger), 5_000, "the link closed when the stranger stepped inside");
+    owner.client.setPersonalSpace(0);
+    await eventually(() => linked(stranger), 20_000, "linked again with the space off");
+  }, 60_000);
+
   test("a report is stored with the zone's last chat as context, listed and resolved by the admin API", async () => {
     const r = await join(server.url, "hall", "Rita", { token: "user:rita" });
     const t = await join(server.url, "hall", "Troll", { token: "user:troll" });

@@ -59,6 +59,39 @@ await describeWithServices(
       await fetch(`${other.url}/admin/api/bans/${userId}`, { method: "DELETE", headers: admin });
     });
 
+    test("a moderator whose session is on one process mutes a user on the other: enforced there", async () => {
+      const target = new Bot(procs[0]!.url, "Target", 440);
+      const near = new Bot(procs[0]!.url, "Near", 880);
+      bots.push(target, near);
+      await target.enter(`${zone}-t`, 0);
+      await near.enter(`${zone}-t`, 2);
+      const portOf = (b: Bot) => Number(new URL((b.client.room!.connection as unknown as { url: string }).url).port);
+      const other = procs.find((p) => p.port !== portOf(target))!;
+      // Its own zone, created through the other process (which holds no room yet).
+      const mod = new Bot(other.url, "Mod", 550);
+      bots.push(mod);
+      await mod.client.join(`${zone}-m`);
+      expect(portOf(mod)).not.toBe(portOf(target));
+      const admin = {
+        authorization: `Basic ${Buffer.from("admin:pw").toString("base64")}`,
+        "content-type": "application/json",
+      };
+      const granted = await fetch(`${procs[0]!.url}/admin/api/roles/${mod.client.userId}`, {
+        method: "PUT",
+        headers: admin,
+        body: JSON.stringify({ roles: ["moderator"] }),
+      });
+      expect(granted.status).toBe(204);
+      await eventually(() => mod.client.people.get(mod.client.sessionId!)?.moderator === true, 5_000, "the grant live");
+      const hears = () => (near.listeners.get(target.client.sessionId!)?.magnitude(440) ?? 0) > 0.05;
+      await eventually(hears, 20_000, "Near hears Target");
+      await mod.client.moderate("mute", target.client.userId!, { reason: "across processes" });
+      await eventually(() => !hears() && target.serverLinks.length === 0, 5_000, "Target silenced on its process");
+      expect(target.client.mutedByModerator).toBe(true);
+      await mod.client.moderate("unmute", target.client.userId!);
+      await eventually(hears, 20_000, "Target heard again");
+    }, 60_000);
+
     test("clients through either process share one room, one roster and chat; /api/zones agrees; losing the host keeps history", async () => {
       const a = new Bot(procs[0]!.url, "ViaOne", 440);
       const b = new Bot(procs[1]!.url, "ViaTwo", 880);

@@ -50,6 +50,10 @@ const spec: Record<ClientMessageType, { payload: Record<string, unknown>; expect
     expect: { action: "mute", userId: "user_9", durationS: 60, reason: "shouting" },
   },
   block: { payload: { type: "block", userId: "user_9" }, expect: { userId: "user_9" } },
+  personal_space: {
+    payload: { type: "personal_space", bubbleM: 1.5, friends: ["user_2"] },
+    expect: { bubbleM: 1.5, friends: ["user_2"] },
+  },
   unblock: { payload: { type: "unblock", userId: "user_9" }, expect: { userId: "user_9" } },
   report: {
     payload: { type: "report", userId: "user_9", reason: "spam", messageId: "msg_3" },

@@ -247,6 +247,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** The user's own choice of mic (mute/unmute), restored when a moderator's mute ends. */
   private wantsMic = true;
   private moderatorMuted = false;
+  private personalSpace: ClientMessages["personal_space"] = { bubbleM: 0 };
   private inVoice = false;
   /** The last position sent (or set by the server), restored after a fresh join where clients may spawn. */
   private position?: ClientMessages["position"];
@@ -448,6 +449,15 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     return this.request("moderate", { action, userId, ...options }, "moderateAck", (a) => a.userId === userId);
   }
 
+  /**
+   * Keeps everyone but `friends` (user ids) and moderators from being linked with you closer
+   * than `bubbleM` metres; 0 turns it off. Kept across reconnects and zone changes.
+   */
+  setPersonalSpace(bubbleM: number, friends: string[] = []): void {
+    this.personalSpace = { bubbleM, friends };
+    this.send("personal_space", this.personalSpace);
+  }
+
   /** Never be linked with `userId`, nor receive their chat, typing or presence. */
   block(userId: string): Promise<ServerMessages["block_ack"]> {
     return this.request("block", { userId }, "blockAck", (a) => a.userId === userId && a.blocked);
@@ -637,6 +647,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     }
     if (this.inVoice) this.send("join_voice_zone", { zoneId: info.zoneId });
     if (this.micMuted) this.send("voice_state", { muted: true, speaking: false });
+    if (this.personalSpace.bubbleM > 0) this.send("personal_space", this.personalSpace);
     return info;
   }
 

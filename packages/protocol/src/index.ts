@@ -76,6 +76,7 @@ export {
   moderationActionSchema,
   MAX_MODERATION_S,
   MAX_REASON_CHARS,
+  MAX_BUBBLE_M,
 } from "./messages.js";
 export type {
   ClientMessages,

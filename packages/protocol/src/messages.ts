@@ -53,6 +53,8 @@ export const moderationActionSchema = z.enum(["mute", "unmute", "chat_mute", "ch
 export type ModerationAction = z.infer<typeof moderationActionSchema>;
 /** Longest timed moderation action, seconds (30 days). */
 export const MAX_MODERATION_S = 30 * 24 * 3600;
+/** Largest personal space, metres. */
+export const MAX_BUBBLE_M = 5;
 /** Longest reason of a moderation action or report. */
 export const MAX_REASON_CHARS = 500;
 
@@ -87,6 +89,14 @@ export const clientMessages = {
   /** Never be linked with `userId`, nor receive their chat, typing or presence. */
   block: z.strictObject({ userId: id }),
   unblock: z.strictObject({ userId: id }),
+  /**
+   * Your personal space: nobody but `friends` (user ids) and moderators is linked with you
+   * closer than `bubbleM` metres; 0 turns it off (the default).
+   */
+  personal_space: z.strictObject({
+    bubbleM: z.number().min(0).max(MAX_BUBBLE_M),
+    friends: z.array(id).max(100).optional(),
+  }),
   /** Reports `userId` to the admins, with the zone's last chat messages as context. */
   report: z.strictObject({
     userId: id,
@@ -154,7 +164,14 @@ export const iceServerSchema = z.object({
 });
 export type IceServer = z.infer<typeof iceServerSchema>;
 
-export const peerCloseReasonSchema = z.enum(["out_of_range", "left", "voice_off", "over_capacity", "failed", "moderated"]);
+export const peerCloseReasonSchema = z.enum([
+  "out_of_range",
+  "left",
+  "voice_off",
+  "over_capacity",
+  "failed",
+  "moderated",
+]);
 export type PeerCloseReason = z.infer<typeof peerCloseReasonSchema>;
 
 export const audiblePeerSchema = z.object({ peerId: z.string(), distance: z.number(), volume: z.number() });
@@ -219,7 +236,11 @@ export const serverMessages = {
     reason: z.string().optional(),
   }),
   /** Your `moderate` was done (in every process). */
-  moderate_ack: z.object({ action: moderationActionSchema, userId: z.string(), until: z.number().nullable().optional() }),
+  moderate_ack: z.object({
+    action: moderationActionSchema,
+    userId: z.string(),
+    until: z.number().nullable().optional(),
+  }),
   /** Your `block` or `unblock` holds. */
   block_ack: z.object({ userId: z.string(), blocked: z.boolean() }),
   /** Your `report` is stored. */

@@ -104,11 +104,11 @@ export class ProximityEngine {
   private readonly scratch: Int32Array;
 
   /**
-   * Who may be linked at all (moderation: a muted user, a blocked pair), asked only for pairs
+   * Who may be linked at all (moderation: a muted user, a blocked pair, a personal space), asked only for pairs
    * the search found close enough. Unset, anyone may. Existing links are not re-checked: close
    * them with {@link dropLinks} or {@link dropLink} when the answer changes.
    */
-  gate?: (a: string, b: string) => boolean;
+  gate?: (a: string, b: string, distance: number) => boolean;
 
   /** @param index neighbour search; default a {@link SpatialGrid} with cells of hearRadius. */
   constructor(options: ProximityOptions = {}, index?: NeighbourIndex) {
@@ -418,8 +418,8 @@ export class ProximityEngine {
   private consider(a: number, b: number, d2: number): void {
     if (this.seen[b] !== this.tickNo || !this.inVoice[b]) return;
     if (this.cooldown.size && this.coolingDown(a, b)) return;
-    if (this.gate && !this.gate(this.ids[a]!, this.ids[b]!)) return;
     const d = Math.sqrt(d2);
+    if (this.gate && !this.gate(this.ids[a]!, this.ids[b]!, d)) return;
     // A first sift with b's farthest link from its last review (tryLink checks exactly).
     if (this.partners.count[b]! < this.options.maxPeers || this.recentFarthest(b) > d) this.candidates.push(a, b, d);
   }

@@ -180,7 +180,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.refreshListing();
     this.chat = new ZoneChat(this.services.store, this.zoneId);
     this.engine = new ProximityEngine(s);
-    this.engine.gate = (a, b) => this.mod.mayLink(a, b, (sid) => this.state.users.get(sid)?.id);
+    this.engine.gate = (a, b, d) => this.mod.mayLink(a, b, d, (sid) => this.state.users.get(sid)?.id);
     this.offers = new PendingOffers(
       s.offerTimeoutMs,
       (offerer, target) => {
@@ -526,6 +526,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         return this.onBlock(client, user, session, m.userId, m.type === "block");
       case "report":
         return this.onReport(client, user, m);
+      case "personal_space":
+        return this.mod.setBubble(client.sessionId, m.bubbleM, m.friends);
     }
   }
 
@@ -890,6 +892,21 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       );
   }
 
+  /** Links that came inside someone's personal space close (the tick does not form new ones there). */
+  private keepPersonalSpaces(): void {
+    for (const sid of this.mod.bubbles.keys()) {
+      const me = this.state.users.get(sid);
+      if (!me) continue;
+      for (const peer of this.engine.partnersOf(sid)) {
+        const other = this.state.users.get(peer);
+        if (!other) continue;
+        const d = Math.hypot(me.x - other.x, me.y - other.y, me.z - other.z);
+        if (!this.mod.mayLink(sid, peer, d, (s) => this.state.users.get(s)?.id))
+          this.closeLinks(this.engine.dropLink(sid, peer, "out_of_range"));
+      }
+    }
+  }
+
   /** Sends to everyone here but `except`, leaving out whoever blocks `fromUserId`. */
   private broadcastFrom<T extends keyof ServerMessages>(
     fromUserId: string,
@@ -913,6 +930,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     const started = performance.now();
     for (const sid of this.mod.expiredVoiceMutes(this.services.now()))
       this.sendTo(sid, "moderated", { action: "unmute" });
+    if (this.mod.bubbles.size) this.keepPersonalSpaces();
     const result = this.engine.tick(this.state.users.entries());
     this.apply(result);
     if (++this.ticks % SEND_BUFFER_CHECK_TICKS === 0) for (const client of this.clients) this.checkSendBuffer(client);

@@ -13,6 +13,8 @@ export class ZoneModeration {
   private readonly chatMuted = new Map<string, number | null>();
   /** User ids each session blocks (only sessions that block someone). */
   private readonly blocks = new Map<string, Set<string>>();
+  /** Personal spaces: radius and the friends (user ids) let closer, by session. */
+  readonly bubbles = new Map<string, { m: number; friends: ReadonlySet<string> }>();
 
   /** A session joined (or came back) with these roles and sanctions, blocking these user ids. */
   enter(sessionId: string, roles: Iterable<string>, sanctions: Sanctions, blocked: Iterable<string>): void {
@@ -24,6 +26,7 @@ export class ZoneModeration {
   }
 
   leave(sessionId: string): void {
+    this.bubbles.delete(sessionId);
     this.roles.delete(sessionId);
     this.voiceMuted.delete(sessionId);
     this.chatMuted.delete(sessionId);
@@ -94,12 +97,26 @@ export class ZoneModeration {
     return this.blocks.size > 0;
   }
 
+  /** Sets a session's personal space (`m` 0: none). */
+  setBubble(sessionId: string, m: number, friends: Iterable<string> = []): void {
+    if (m > 0) this.bubbles.set(sessionId, { m, friends: new Set(friends) });
+    else this.bubbles.delete(sessionId);
+  }
+
+  /** True when `other` (user `otherUser`) may come as close as `d` to `sessionId`. */
+  private welcomeAt(sessionId: string, other: string, otherUser: string | undefined, d: number): boolean {
+    const bubble = this.bubbles.get(sessionId);
+    return !bubble || d >= bubble.m || bubble.friends.has(otherUser ?? "") || this.isModerator(other);
+  }
+
   /**
-   * Whether sessions a and b (users `userOf(a)`, `userOf(b)`) may be linked: neither is
-   * voice-muted, and neither blocks the other. Cheap when nobody is muted or blocking.
+   * Whether sessions a and b (users `userOf(a)`, `userOf(b)`), `d` metres apart, may be
+   * linked: neither is voice-muted, neither blocks the other, and neither's personal space
+   * keeps the other out. Cheap when nobody is muted, blocking or keeping a space.
    */
-  mayLink(a: string, b: string, userOf: (sessionId: string) => string | undefined): boolean {
+  mayLink(a: string, b: string, d: number, userOf: (sessionId: string) => string | undefined): boolean {
     if (this.voiceMuted.size && (this.voiceMuted.has(a) || this.voiceMuted.has(b))) return false;
+    if (this.bubbles.size && (!this.welcomeAt(a, b, userOf(b), d) || !this.welcomeAt(b, a, userOf(a), d))) return false;
     if (this.blocks.size === 0) return true;
     return !this.hides(a, userOf(b) ?? "") && !this.hides(b, userOf(a) ?? "");
   }
