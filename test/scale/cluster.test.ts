@@ -67,10 +67,18 @@ await describeWithServices(
       await near.enter(`${zone}-t`, 2);
       const portOf = (b: Bot) => Number(new URL((b.client.room!.connection as unknown as { url: string }).url).port);
       const other = procs.find((p) => p.port !== portOf(target))!;
-      // Its own zone, created through the other process (which holds no room yet).
-      const mod = new Bot(other.url, "Mod", 550);
+      // A zone of its own on the other process. Colyseus puts a new room on the process with
+      // the fewest rooms as of the counts it persists once a second: each try waits for them.
+      let mod = new Bot(other.url, "Mod", 550);
       bots.push(mod);
-      await mod.client.join(`${zone}-m`);
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 1_100));
+        await mod.client.join(`${zone}-m${i}`);
+        if (portOf(mod) !== portOf(target)) break;
+        await mod.close();
+        mod = new Bot(other.url, "Mod", 550);
+        bots.push(mod);
+      }
       expect(portOf(mod)).not.toBe(portOf(target));
       const admin = {
         authorization: `Basic ${Buffer.from("admin:pw").toString("base64")}`,
