@@ -1,11 +1,10 @@
-import { mkdirSync } from "node:fs";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { bootServer, join } from "../helpers/server.js";
-import { buildApp, describeWithChromium, launch, open, toneWav } from "../helpers/browser.js";
+import type { bootServer } from "../helpers/server.js";
+import { join } from "../helpers/server.js";
+import { describeWithChromium, open } from "../helpers/browser.js";
 import { eventually } from "../helpers/bot.js";
-
-const SHOTS = "test-results";
+import { SHOTS, demoWorld } from "../helpers/demo.js";
 
 const enter = (browser: Browser, url: string, viewport = { width: 400, height: 260 }) => open(browser, url, viewport);
 const sid = (p: Page) => p.evaluate(() => (window as any).demo.earshot.client.sessionId as string);
@@ -23,6 +22,7 @@ const canvasColours = (p: Page) =>
   });
 
 describeWithChromium("demo world in three browsers", () => {
+  const world = demoWorld(440);
   let server: Awaited<ReturnType<typeof bootServer>>;
   let browser: Browser;
   let ann: Page;
@@ -30,23 +30,16 @@ describeWithChromium("demo world in three browsers", () => {
   let cid: Page;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const dir = await buildApp("demo");
-    server = await bootServer({ tickMs: 50 }, { env: { EARSHOT_STATIC_DIR: dir } });
+    ({ server, browser } = world);
     // Movies has a history before anyone walks in.
     const seed = await join(server.url, "movies", "Usher");
     seed.room.send("chat", { content: "Tonight: the Earshot premiere", clientMessageId: "s" });
     await seed.inbox.next("message_ack");
     await seed.room.leave();
-    browser = await launch(toneWav(440));
     ann = await enter(browser, `${server.url}/?name=Ann&zone=events&at=-12,0&avatar=teal`, { width: 800, height: 500 });
     bob = await enter(browser, `${server.url}/?name=Bob&zone=events&at=-12,4&avatar=coral`);
     cid = await enter(browser, `${server.url}/?name=Cid&zone=events&at=-30,-20&avatar=gold`);
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   test("each sees the other two avatars with the right names, on a rendered canvas", async () => {
     const names = async (p: Page) =>

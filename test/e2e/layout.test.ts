@@ -1,11 +1,10 @@
-import { mkdirSync } from "node:fs";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { bootServer, join } from "../helpers/server.js";
-import { buildApp, describeWithChromium, launch, open, toneWav } from "../helpers/browser.js";
+import { join } from "../helpers/server.js";
+import { describeWithChromium, open } from "../helpers/browser.js";
 import { eventually } from "../helpers/bot.js";
+import { SHOTS, demoWorld } from "../helpers/demo.js";
 
-const SHOTS = "test-results";
 const LAYOUTS = [
   { width: 390, height: 844 },
   { width: 800, height: 600 },
@@ -73,20 +72,12 @@ async function openPhone(browser: Browser, url: string): Promise<Page> {
 }
 
 describeWithChromium("demo layouts, touch and spawns", () => {
-  let server: Awaited<ReturnType<typeof bootServer>>;
+  const world = demoWorld(330);
   let browser: Browser;
   let url: string;
-
-  beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const dir = await buildApp("demo");
-    server = await bootServer({ tickMs: 50 }, { env: { EARSHOT_STATIC_DIR: dir } });
-    url = server.url;
-    browser = await launch(toneWav(330));
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+  beforeAll(() => {
+    ({ browser } = world);
+    url = world.server.url;
   });
 
   test("two people joining a zone one after the other, without a chosen spot, stand at least 1.5 m apart", async () => {

@@ -1,11 +1,10 @@
-import { mkdirSync } from "node:fs";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import type { Browser, Page } from "playwright-core";
-import { bootServer } from "../helpers/server.js";
-import { buildApp, describeWithChromium, launch, open, toneWav } from "../helpers/browser.js";
+import { beforeAll, expect, test } from "vitest";
+import type { Page } from "playwright-core";
+import type { bootServer } from "../helpers/server.js";
+import { describeWithChromium, open } from "../helpers/browser.js";
 import { eventually } from "../helpers/bot.js";
+import { SHOTS, demoWorld } from "../helpers/demo.js";
 
-const SHOTS = "test-results";
 const admin = {
   authorization: `Basic ${Buffer.from("admin:test-password").toString("base64")}`,
   "content-type": "application/json",
@@ -13,23 +12,16 @@ const admin = {
 const client = (p: Page, what: string) => p.evaluate(`window.demo.earshot.client.${what}`);
 
 describeWithChromium("the demo's moderation menu", () => {
+  const world = demoWorld(440);
   let server: Awaited<ReturnType<typeof bootServer>>;
-  let browser: Browser;
   let mod: Page;
   let vic: Page;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const dir = await buildApp("demo");
-    server = await bootServer({ tickMs: 50 }, { env: { EARSHOT_STATIC_DIR: dir } });
-    browser = await launch(toneWav(440));
-    mod = await open(browser, `${server.url}/?name=Moe&at=-12,0&avatar=violet`, { width: 900, height: 700 });
-    vic = await open(browser, `${server.url}/?name=Vic&at=-12,3&avatar=coral`, { width: 900, height: 700 });
+    server = world.server;
+    mod = await open(world.browser, `${server.url}/?name=Moe&at=-12,0&avatar=violet`, { width: 900, height: 700 });
+    vic = await open(world.browser, `${server.url}/?name=Vic&at=-12,3&avatar=coral`, { width: 900, height: 700 });
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   test("everyone gets block and report; a moderator also mutes, and the muted person sees why", async () => {
     const vicRow = (p: Page) => p.locator("#people li", { hasText: "Vic" });
