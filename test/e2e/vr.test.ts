@@ -254,6 +254,92 @@ describeWithChromium("VR: an emulated Quest 3 beside a desktop page", () => {
     await vr.screenshot({ path: `${SHOTS}/vr-eyes.png` });
   });
 
+  /**
+   * Points the right controller's ray at the control `name` of the wrist panel and pulls the
+   * trigger: the panel is held up on the ray, facing it, as a person raises the wrist in front
+   * of the pointer.
+   */
+  const pressOnPanel = async (name: string) => {
+    await on(
+      vr,
+      (d, n) => {
+        const x = d.xr();
+        const mesh = x.panel.mesh;
+        const button = x.panel.texture.getControlByName(n);
+        const right = x.xr.input.controllers.find((c: any) => c.inputSource.handedness === "right");
+        const ray = right.pointer;
+        const V = mesh.position.constructor;
+        const Q = x.xr.baseExperience.camera.rotationQuaternion.constructor;
+        mesh.setParent(null);
+        mesh.rotationQuaternion = Q.FromLookDirectionLH(ray.forward.negate(), V.Up()); // its face towards the pointer
+        const w = 0.26;
+        const h = (w * 768) / 1024;
+        const point = new V((button.centerX / 1024 - 0.5) * w, (0.5 - button.centerY / 768) * h, 0);
+        const world = V.TransformCoordinates(point, mesh.computeWorldMatrix(true));
+        mesh.position.addInPlace(ray.absolutePosition.add(ray.forward.scale(0.4)).subtract(world));
+        mesh.computeWorldMatrix(true);
+      },
+      name,
+    );
+    await eventually(
+      () =>
+        on(vr, (d) => {
+          const x = d.xr();
+          const right = x.xr.input.controllers.find((c: any) => c.inputSource.handedness === "right");
+          return x.xr.pointerSelection.getMeshUnderPointer(right.uniqueId)?.name === "earshot-wrist-panel";
+        }),
+      5_000,
+      "the ray on the wrist panel",
+    );
+    await vr.waitForTimeout(100); // and a frame on the control itself
+    await press("right", "trigger");
+  };
+
+  test("people on the wrist: Block (ray and trigger) closes the link with the desktop page; Unblock restores it", async () => {
+    const deskUser = await on(desk, (d) => d.earshot.client.userId as string);
+    await eventually(() => hears(desk, vrSid), 10_000, "voice before");
+    await pressOnPanel("page-switch");
+    expect(await on(vr, (d) => d.xr().panel.peopleShown)).toBe(true);
+    await eventually(
+      async () => (await on(vr, (d) => d.xr().panel.people.buttons() as string[])).includes(`block-${deskUser}`),
+      5_000,
+      "Desk on the people page",
+    );
+    await pressOnPanel(`block-${deskUser}`);
+    await eventually(silentAtDesk, 5_000, "the desktop no longer hears the VR user");
+    expect(await on(vr, (d) => d.earshot.client.hearers as string[])).not.toContain(deskSid);
+    expect(await on(vr, (d) => d.xr().panel.people.buttons() as string[])).toContain(`unblock-${deskUser}`);
+    // Raised before the eyes for the picture.
+    await on(vr, (d) => {
+      const x = d.xr();
+      const camera = x.xr.baseExperience.camera;
+      const mesh = x.panel.mesh;
+      const V = mesh.position.constructor;
+      const ahead = camera.getDirection(V.Forward());
+      mesh.position.copyFrom(camera.globalPosition.add(ahead.scale(0.32)));
+      mesh.rotationQuaternion = camera.rotationQuaternion.constructor.FromLookDirectionLH(ahead.negate(), V.Up());
+    });
+    await vr.waitForTimeout(300); // rendered there
+    await vr.screenshot({ path: `${SHOTS}/vr-people.png` });
+    await pressOnPanel(`unblock-${deskUser}`);
+    await eventually(() => hears(desk, vrSid), 20_000, "heard again after Unblock");
+    await pressOnPanel("page-switch");
+    expect(await on(vr, (d) => d.xr().panel.peopleShown)).toBe(false);
+    expect(await on(vr, (d) => d.xr().panel.texts() as string[])).toEqual(
+      expect.arrayContaining(["Earshot: Blocked Desk.", "Earshot: Unblocked Desk."]),
+    );
+    // Back on the wrist.
+    await on(vr, (d) => {
+      const x = d.xr();
+      const left = x.xr.input.controllers.find((c: any) => c.inputSource.handedness === "left");
+      const mesh = x.panel.mesh;
+      mesh.rotationQuaternion = null;
+      mesh.parent = left.grip ?? left.pointer;
+      mesh.position.set(0, 0.08, -0.06);
+      mesh.rotation.set(Math.PI / 3, 0, 0);
+    });
+  }, 60_000);
+
   test("locomotion: the left stick walks where you look, a wall stops it, the doorway changes zone", async () => {
     const flick = async (x: number) => {
       await device(vr, (d, v) => d.controllers.right.updateAxes("thumbstick", v, 0), x);

@@ -14,6 +14,7 @@ import { SnapTurn, stickStep, yawOf } from "./locomotion.js";
 import type { SnapTurnOptions } from "./locomotion.js";
 import { WristPanel } from "./WristPanel.js";
 import type { MicState } from "./WristPanel.js";
+import type { PeopleRow, PersonAction } from "./PeopleList.js";
 
 /** A controller button: which hand, and the WebXR input profile's component id. */
 export interface XRButtonBinding {
@@ -105,6 +106,9 @@ export class EarshotXR {
   /** Scratch for the per-frame heading (no allocation per frame). */
   private readonly forward = new Vector3();
   private disposed = false;
+  /** User ids you block (the people page's Block/Unblock). */
+  private readonly blocked = new Set<string>();
+  private notices = 0;
 
   constructor(
     readonly earshot: Earshot,
@@ -154,6 +158,23 @@ export class EarshotXR {
         this.panel?.clear();
         this.panel?.setZone(this.zoneLabel(info.zoneId));
         this.refillPanel();
+      }),
+      c.on("personJoined", () => this.renderPeople()),
+      c.on("personChanged", () => this.renderPeople()),
+      c.on("personLeft", () => this.renderPeople()),
+      c.on("moderated", (m) => {
+        const until = m.until ? ` until ${new Date(m.until).toLocaleTimeString([], { timeStyle: "short" })}` : "";
+        const why = m.reason ? ` (${m.reason})` : "";
+        const text = {
+          mute: `A moderator muted you${until}${why}.`,
+          unmute: "A moderator unmuted you.",
+          chat_mute: `A moderator muted your chat${until}${why}.`,
+          chat_unmute: "A moderator unmuted your chat.",
+          kick: `A moderator removed you from this zone${why}.`,
+          ban: `You were banned${why}.`,
+        }[m.action];
+        this.notice(text);
+        this.renderMic();
       }),
     );
     this.observers.push(earshot.onLocalSpeakingObservable.add(() => this.renderMic()));
@@ -380,6 +401,8 @@ export class EarshotXR {
       this.panel.setZone(this.zoneLabel(this.earshot.client.zoneId ?? ""));
       this.refillPanel();
       this.renderMic();
+      this.panel.people.onActionObservable.add(({ action, userId }) => void this.act(action, userId));
+      this.renderPeople();
     }
   }
 
@@ -399,6 +422,48 @@ export class EarshotXR {
         content: m.content,
         ...(m.from === c.userId && { status: "delivered" as const }),
       });
+  }
+
+  /** A line from Earshot itself on the wrist panel (an action's outcome, a moderator's notice). */
+  private notice(text: string): void {
+    this.panel?.upsert({ key: `notice-${++this.notices}`, name: "Earshot", content: text });
+  }
+
+  /** The people page: everyone here but you, with what you block and whether you moderate. */
+  private renderPeople(): void {
+    if (!this.panel) return;
+    const c = this.earshot.client;
+    const rows: PeopleRow[] = [];
+    c.people.forEach((p) => {
+      if (p.sessionId !== c.sessionId)
+        rows.push({ userId: p.id, name: p.name, moderator: p.moderator, blocked: this.blocked.has(p.id) });
+    });
+    const me = c.sessionId ? c.people.get(c.sessionId) : undefined;
+    this.panel.people.set(rows, me?.moderator ?? false);
+  }
+
+  /** A button on a person: block, unblock, report, or a moderator's timed mute or kick. */
+  private async act(action: PersonAction, userId: string): Promise<void> {
+    const c = this.earshot.client;
+    let name = userId;
+    c.people.forEach((p) => p.id === userId && (name = p.name));
+    try {
+      if (action === "block" || action === "unblock") {
+        await (action === "block" ? c.block(userId) : c.unblock(userId));
+        if (action === "block") this.blocked.add(userId);
+        else this.blocked.delete(userId);
+        this.renderPeople();
+        this.notice(`${action === "block" ? "Blocked" : "Unblocked"} ${name}.`);
+      } else if (action === "report") {
+        await c.report(userId, "reported in VR");
+        this.notice(`Reported ${name}. Thank you.`);
+      } else {
+        await c.moderate(action, userId, { durationS: action === "mute" ? 300 : 60 });
+        this.notice(`${action === "mute" ? "Muted" : "Kicked"} ${name}.`);
+      }
+    } catch (err) {
+      this.notice(`${action}: ${(err as Error).message}`);
+    }
   }
 
   private renderMic(): void {

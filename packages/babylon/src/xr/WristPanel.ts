@@ -1,4 +1,5 @@
 import type { AdvancedDynamicTexture } from "@babylonjs/gui/2D/advancedDynamicTexture.js";
+import { Button } from "@babylonjs/gui/2D/controls/button.js";
 import { Control } from "@babylonjs/gui/2D/controls/control.js";
 import { Ellipse } from "@babylonjs/gui/2D/controls/ellipse.js";
 import { Rectangle } from "@babylonjs/gui/2D/controls/rectangle.js";
@@ -9,6 +10,7 @@ import { TextBlock } from "@babylonjs/gui/2D/controls/textBlock.js";
 // TextWrapping is a const enum that verbatimModuleSyntax cannot import: its values.
 const WORD_WRAP = 1; // never 4 (HTML): messages are text
 import { guiPlane } from "./guiPlane.js";
+import { PeopleList } from "./PeopleList.js";
 import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
 import type { Scene } from "@babylonjs/core/scene.js";
 
@@ -32,9 +34,10 @@ const MIC_LABELS: Record<MicState, string> = { muted: "Muted (X)", live: "Mic li
 const STATUS_MARK = { pending: " …", delivered: " ✓", failed: " ✗" } as const;
 
 /**
- * The chat panel on the wrist: a header with the zone and the mic indicator, then the zone's
- * recent messages, newest at the bottom, scrollable, no fade-out. Babylon GUI on a plane; the
- * caller parents {@link mesh} to a controller.
+ * The chat panel on the wrist: a header with the zone, a People/Chat switch and the mic
+ * indicator, then the zone's recent messages, newest at the bottom, scrollable, no fade-out,
+ * or the people page ({@link people}: block, report, and moderators' actions). Babylon GUI on
+ * a plane; the caller parents {@link mesh} to a controller.
  */
 export class WristPanel {
   readonly mesh: Mesh;
@@ -45,6 +48,9 @@ export class WristPanel {
   private readonly micDot: Ellipse;
   private readonly micLabel: TextBlock;
   private readonly zoneLabel: TextBlock;
+  /** The people page, shown instead of the messages while the switch says "Chat". */
+  readonly people = new PeopleList(960);
+  private readonly pageSwitch: Button;
 
   constructor(
     scene: Scene,
@@ -64,7 +70,19 @@ export class WristPanel {
     this.zoneLabel = text("zone", "", 44, "#fff");
     this.zoneLabel.textHorizontalAlignment = Control.HORIZONTAL_ALIGNMENT_LEFT;
     this.zoneLabel.paddingLeft = "32px";
+    this.zoneLabel.width = "360px";
+    this.zoneLabel.horizontalAlignment = Control.HORIZONTAL_ALIGNMENT_LEFT;
     header.addControl(this.zoneLabel);
+    this.pageSwitch = Button.CreateSimpleButton("page-switch", "People");
+    this.pageSwitch.width = "200px";
+    this.pageSwitch.height = "76px";
+    this.pageSwitch.fontSize = 38;
+    this.pageSwitch.color = "white";
+    this.pageSwitch.background = "#2b3445";
+    this.pageSwitch.cornerRadius = 14;
+    this.pageSwitch.left = "-20px";
+    this.pageSwitch.onPointerClickObservable.add(() => this.showPeople(!this.peopleShown));
+    header.addControl(this.pageSwitch);
     this.micDot = new Ellipse("mic-dot");
     this.micDot.width = this.micDot.height = "44px";
     this.micDot.thickness = 0;
@@ -88,6 +106,19 @@ export class WristPanel {
     this.list.width = "960px";
     this.scroller.addControl(this.list);
     this.setMic("live");
+  }
+
+  /** True while the people page shows. */
+  get peopleShown(): boolean {
+    return this.scroller.children[0] === this.people.panel;
+  }
+
+  /** Shows the people page (true) or the messages. */
+  showPeople(on: boolean): void {
+    if (on === this.peopleShown) return;
+    this.scroller.removeControl(on ? this.list : this.people.panel);
+    this.scroller.addControl(on ? this.people.panel : this.list);
+    this.pageSwitch.textBlock!.text = on ? "Chat" : "People";
   }
 
   setZone(label: string): void {
@@ -144,6 +175,7 @@ export class WristPanel {
   }
 
   dispose(): void {
+    this.people.onActionObservable.clear();
     this.texture.dispose();
     this.mesh.dispose(false, true);
   }
