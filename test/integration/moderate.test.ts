@@ -144,13 +144,29 @@ describe("moderation in the world", () => {
     const seen = { a: [] as string[], c: [] as string[] };
     a.client.on("chat", (m) => seen.a.push(m.content));
     c.client.on("chat", (m) => seen.c.push(m.content));
+    for (const [who, list] of [
+      [a, seen.a],
+      [c, seen.c],
+    ] as const) {
+      who.client.on("typing", (t) => list.push(`typing ${t.userId}`));
+      who.client.on("presence", (p) => list.push(`presence ${p.userId} ${p.status}`));
+    }
+    b.client.setTyping(true);
+    b.client.setPresence("busy");
     await b.client.sendChat("hello from Bo").done;
     await eventually(() => seen.c.includes("hello from Bo"), 5_000, "Cy gets Bo's chat");
+    expect(seen.c).toEqual(expect.arrayContaining(["typing bo", "presence bo busy"]));
     await new Promise((r) => setTimeout(r, 1_000)); // ticks that would pair them again, and chat that would arrive
     expect(a.serverLinks).toEqual([]);
     expect(seen.a).toEqual([]);
-    // Stored for a signed-in user.
+    // Stored for a signed-in user: Ada's next session starts with it, its history without Bo.
     expect(await server.store.blocksOf("ada")).toEqual(["bo"]);
+    const again = await join(server.url, "quiet", "Ada", { token: "user:ada" });
+    expect(again.joined.history.map((m) => m.content)).not.toContain("hello from Bo");
+    const other = await join(server.url, "quiet", "Cy again", { token: "user:cy" });
+    expect(other.joined.history.map((m) => m.content)).toContain("hello from Bo");
+    await again.room.leave();
+    await other.room.leave();
 
     await a.client.unblock("bo");
     await eventually(() => a.serverLinks.includes(b.client.sessionId!), 20_000, "linked again");
