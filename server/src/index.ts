@@ -8,6 +8,7 @@ export { Metrics } from "./rooms/services.js";
 export { Moderation } from "./admin/moderation.js";
 export type { ZoneServices, Identity } from "./rooms/services.js";
 export { ProximityEngine } from "./culling/engine.js";
+export { ZoneModeration } from "./rooms/zoneModeration.js";
 export { DEFAULT_PROXIMITY, initiatorOf } from "./culling/types.js";
 export { SpatialGrid, BruteForceIndex } from "./culling/grid.js";
 export type { NeighbourIndex } from "./culling/grid.js";

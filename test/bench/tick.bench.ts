@@ -2,7 +2,7 @@
  * `npm run bench`: the proximity tick against an all-pairs version of the same outputs, and
  * one client's download with and without interest management. `--json` prints one object.
  */
-import { BruteForceIndex, ProximityEngine } from "@earshot/server";
+import { BruteForceIndex, ProximityEngine, ZoneModeration } from "@earshot/server";
 import type { Body } from "@earshot/server";
 import { makeWorld, stats } from "./world.js";
 import { measureBandwidth } from "./bandwidth.js";
@@ -65,6 +65,34 @@ for (const s of scenarios) {
   );
 }
 
+// Moderation asks its gate about every candidate pair: the same crowd without a gate, with one
+// where nobody is sanctioned, and with one where 1 in 100 is muted, blocks someone or keeps a
+// 2 m personal space. Run one after the other, alternating, in this process.
+say("moderation gate, crowd N=5000 (median ms): none | gate, nobody sanctioned | gate, 3% sanctioned");
+const gateRuns = { none: [] as number[], idle: [] as number[], busy: [] as number[] };
+for (let round = 0; round < 3; round++)
+  for (const kind of ["none", "idle", "busy"] as const) {
+    const world = makeWorld(5_000, 200);
+    const engine = new ProximityEngine();
+    if (kind !== "none") {
+      const mod = new ZoneModeration();
+      world.ids.forEach((id, i) => {
+        mod.enter(id, [], {}, []);
+        if (kind === "busy" && i % 100 === 1) mod.muteVoice(id, null);
+        if (kind === "busy" && i % 100 === 2) mod.block(id, world.ids[(i + 7) % world.ids.length]!);
+        if (kind === "busy" && i % 100 === 3) mod.setBubble(id, 2);
+      });
+      engine.gate = (a, b, d) => mod.mayLink(a, b, d, (sid) => sid);
+    }
+    gateRuns[kind].push(stats(timeTicks(engine, world, engine.options.rescanTicks, 60)).median);
+  }
+const gate = Object.fromEntries(
+  Object.entries(gateRuns).map(([k, v]) => [k, +v.sort((a, b) => a - b)[1]!.toFixed(3)]),
+) as Record<keyof typeof gateRuns, number>;
+say(
+  `  ${gate.none.toFixed(2)} | ${gate.idle.toFixed(2)} (${(gate.idle / gate.none).toFixed(2)}x) | ${gate.busy.toFixed(2)} (${(gate.busy / gate.none).toFixed(2)}x)`,
+);
+
 const bandwidth = await measureBandwidth(1_000, say);
-if (json) console.log(JSON.stringify({ tick, bandwidth }));
+if (json) console.log(JSON.stringify({ tick, gate, bandwidth }));
 process.exit(0);
