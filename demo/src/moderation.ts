@@ -1,3 +1,4 @@
+import { LIFTS, moderationNotice } from "@earshot/client";
 import type { EarshotClient, Person } from "@earshot/client";
 import type { ModerationAction } from "@earshot/protocol";
 
@@ -30,13 +31,13 @@ export function personMenu(client: EarshotClient, person: Readonly<Person>, say:
       () => say(text),
       (e: Error) => say(e.message),
     );
-  let blocked = false;
   const block = button("Block", () => {
-    blocked = !blocked;
-    block.textContent = blocked ? "Unblock" : "Block";
+    const on = !client.blocked.has(person.id);
     done(
-      blocked ? client.block(person.id) : client.unblock(person.id),
-      `${blocked ? "Blocked" : "Unblocked"} ${person.name}.`,
+      (on ? client.block(person.id) : client.unblock(person.id)).then(() => {
+        block.textContent = on ? "Unblock" : "Block";
+      }),
+      `${on ? "Blocked" : "Unblocked"} ${person.name}.`,
     );
     menu.open = false;
   });
@@ -71,15 +72,8 @@ export function personMenu(client: EarshotClient, person: Readonly<Person>, say:
 
 /** The notice a person sees while a moderator has muted or removed them. */
 export function showModerationNotices(client: EarshotClient, notice: HTMLElement): void {
-  const until = (ms: number | null | undefined) =>
-    ms ? ` until ${new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` : "";
   client.on("moderated", (m) => {
-    const why = m.reason ? ` (${m.reason})` : "";
-    if (m.action === "mute") notice.textContent = `You were muted by a moderator${until(m.until)}${why}.`;
-    else if (m.action === "chat_mute")
-      notice.textContent = `Your chat was muted by a moderator${until(m.until)}${why}.`;
-    else if (m.action === "kick") notice.textContent = `A moderator removed you from this zone${why}.`;
-    else notice.textContent = "";
+    notice.textContent = LIFTS.has(m.action) ? "" : moderationNotice(m);
     notice.hidden = notice.textContent === "";
   });
 }

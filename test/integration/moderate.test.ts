@@ -248,6 +248,19 @@ describe("moderation in the world", () => {
     await w.room.leave();
   });
 
+  test("a kicked client closes with the kicked code and does not try to come back; blocks it made are listed", async () => {
+    const kid = await bot("user:kid", 440, 60, "yard");
+    const mod = await bot("mod:mod2", 880, 62, "yard");
+    const states: string[] = [];
+    kid.client.on("connectionState", (st) => states.push(st));
+    await mod.client.block("someone");
+    expect([...mod.client.blocked]).toEqual(["someone"]);
+    await mod.client.moderate("kick", "kid", { durationS: 30 });
+    await eventually(() => kid.client.connectionState === "closed", 5_000, "the kicked client closed");
+    expect(kid.client.closeReason).toMatchObject({ code: ErrorCode.Kicked });
+    expect(states).toEqual(["closed"]);
+  });
+
   test("the client's moderate rejects with the server's code", async () => {
     const plain = await bot("user:pat", 440, 50);
     const err = await plain.client.moderate("mute", "someone").catch((e: unknown) => e);

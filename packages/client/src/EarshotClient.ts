@@ -247,6 +247,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** The user's own choice of mic (mute/unmute), restored when a moderator's mute ends. */
   private wantsMic = true;
   private moderatorMuted = false;
+  private readonly blocks = new Set<string>();
   private personalSpace: ClientMessages["personal_space"] = { bubbleM: 0 };
   private inVoice = false;
   /** The last position sent (or set by the server), restored after a fresh join where clients may spawn. */
@@ -430,6 +431,11 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     if (!this.moderatorMuted) this.setMuted(false);
   }
 
+  /** User ids you block (after the server acknowledged it), this session. */
+  get blocked(): ReadonlySet<string> {
+    return this.blocks;
+  }
+
   /** True while a moderator's mute lasts. */
   get mutedByModerator(): boolean {
     return this.moderatorMuted;
@@ -459,12 +465,16 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   }
 
   /** Never be linked with `userId`, nor receive their chat, typing or presence. */
-  block(userId: string): Promise<ServerMessages["block_ack"]> {
-    return this.request("block", { userId }, "blockAck", (a) => a.userId === userId && a.blocked);
+  async block(userId: string): Promise<ServerMessages["block_ack"]> {
+    const ack = await this.request("block", { userId }, "blockAck", (a) => a.userId === userId && a.blocked);
+    this.blocks.add(userId);
+    return ack;
   }
 
-  unblock(userId: string): Promise<ServerMessages["block_ack"]> {
-    return this.request("unblock", { userId }, "blockAck", (a) => a.userId === userId && !a.blocked);
+  async unblock(userId: string): Promise<ServerMessages["block_ack"]> {
+    const ack = await this.request("unblock", { userId }, "blockAck", (a) => a.userId === userId && !a.blocked);
+    this.blocks.delete(userId);
+    return ack;
   }
 
   /** Reports `userId` to the admins; the zone's last chat messages go with it as context. */

@@ -13,5 +13,6 @@ export { VoicePeers } from "./voice/VoicePeers.js";
 export type { PeerFactory, PeerLike, PeerOptions, PeerEndReason, VoiceEvents } from "./voice/VoicePeers.js";
 export { tuneOpus, OPUS_PARAMS } from "./voice/opus.js";
 export { TypedEmitter } from "./emitter.js";
+export { moderationNotice, LIFTS } from "./moderation.js";
 /** Re-exported for UIs: the one way chat length is counted (see `limits.maxChatChars`). */
 export { chatLength } from "@earshot/protocol";

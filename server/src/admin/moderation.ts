@@ -137,7 +137,7 @@ export class Moderation {
     if (event.action === "ban") return this.ban(event.userId);
     const effect = EFFECT[event.action]!;
     const key = sanctionKey(effect.kind, event.userId);
-    if (!effect.on) this.presence.del(key);
+    if (!effect.on) await Promise.resolve(this.presence.del(key));
     else if (event.until === null) await this.presence.set(key, "0");
     else await this.presence.setex(key, String(event.until), Math.max(1, Math.ceil((event.until - now) / 1000)));
     await this.presence.publish(ACTIONS_CHANNEL, event);

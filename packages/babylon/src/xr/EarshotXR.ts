@@ -8,6 +8,7 @@ import { CreateBox } from "@babylonjs/core/Meshes/Builders/boxBuilder.js";
 import { TransformNode } from "@babylonjs/core/Meshes/transformNode.js";
 import type { Mesh } from "@babylonjs/core/Meshes/mesh.js";
 import { Observable } from "@babylonjs/core/Misc/observable.js";
+import { moderationNotice } from "@earshot/client";
 import type { Earshot } from "../Earshot.js";
 import { ChatKeyboard } from "./ChatKeyboard.js";
 import { SnapTurn, stickStep, yawOf } from "./locomotion.js";
@@ -106,8 +107,6 @@ export class EarshotXR {
   /** Scratch for the per-frame heading (no allocation per frame). */
   private readonly forward = new Vector3();
   private disposed = false;
-  /** User ids you block (the people page's Block/Unblock). */
-  private readonly blocked = new Set<string>();
   private notices = 0;
 
   constructor(
@@ -163,17 +162,7 @@ export class EarshotXR {
       c.on("personChanged", () => this.renderPeople()),
       c.on("personLeft", () => this.renderPeople()),
       c.on("moderated", (m) => {
-        const until = m.until ? ` until ${new Date(m.until).toLocaleTimeString([], { timeStyle: "short" })}` : "";
-        const why = m.reason ? ` (${m.reason})` : "";
-        const text = {
-          mute: `A moderator muted you${until}${why}.`,
-          unmute: "A moderator unmuted you.",
-          chat_mute: `A moderator muted your chat${until}${why}.`,
-          chat_unmute: "A moderator unmuted your chat.",
-          kick: `A moderator removed you from this zone${why}.`,
-          ban: `You were banned${why}.`,
-        }[m.action];
-        this.notice(text);
+        this.notice(moderationNotice(m));
         this.renderMic();
       }),
     );
@@ -436,7 +425,7 @@ export class EarshotXR {
     const rows: PeopleRow[] = [];
     c.people.forEach((p) => {
       if (p.sessionId !== c.sessionId)
-        rows.push({ userId: p.id, name: p.name, moderator: p.moderator, blocked: this.blocked.has(p.id) });
+        rows.push({ userId: p.id, name: p.name, moderator: p.moderator, blocked: c.blocked.has(p.id) });
     });
     const me = c.sessionId ? c.people.get(c.sessionId) : undefined;
     this.panel.people.set(rows, me?.moderator ?? false);
@@ -450,8 +439,6 @@ export class EarshotXR {
     try {
       if (action === "block" || action === "unblock") {
         await (action === "block" ? c.block(userId) : c.unblock(userId));
-        if (action === "block") this.blocked.add(userId);
-        else this.blocked.delete(userId);
         this.renderPeople();
         this.notice(`${action === "block" ? "Blocked" : "Unblocked"} ${name}.`);
       } else if (action === "report") {
