@@ -10,6 +10,7 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ZONE_ROOM } from "@earshot/protocol";
 import { mountHttp } from "./admin/http.js";
 import { Moderation } from "./admin/moderation.js";
+import { JanusGateway } from "./stage/janus.js";
 import type { EarshotConfig } from "./config.js";
 import { Metrics } from "./rooms/services.js";
 import type { ZoneServices } from "./rooms/services.js";
@@ -155,6 +156,8 @@ export async function attachEarshot(
   const access = config.access;
   const guard = options.networkGuard ?? networkGuardFor(access);
   const ipLimits = guard.ipLimits;
+  const janus = config.janusUrl ? new JanusGateway(config.janusUrl, { log }) : undefined;
+  janus?.start();
   const services: ZoneServices = {
     store,
     settings: config.zone,
@@ -167,6 +170,7 @@ export async function attachEarshot(
     liveZones: { count: 0 },
     log,
     notices,
+    janus,
   };
   server.define(ZONE_ROOM, zoneRoomWith(services, options.roomClass)).filterBy(["zoneId"]);
   const app = server.transport.getExpressApp?.() as express.Application | undefined;
@@ -189,7 +193,10 @@ export async function attachEarshot(
     store,
     moderation,
     guard: (http) => guardHttpServer(http, guard),
-    close: () => store.close(),
+    close: async () => {
+      await janus?.close();
+      await store.close();
+    },
   };
 }
 

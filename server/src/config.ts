@@ -17,8 +17,10 @@ import {
   WORLD_BOUND_M,
   ZONE_ID_PATTERN,
   iceServerSchema,
+  stageConfigSchema,
 } from "@earshot/protocol";
-import type { IceServer } from "@earshot/protocol";
+import type { IceServer, StageConfig } from "@earshot/protocol";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { SpawnPoint } from "./authority/spawn.js";
 import { DEFAULT_PROXIMITY } from "./culling/types.js";
@@ -63,6 +65,11 @@ export interface ZoneSettings extends ProximityOptions {
   maxSendBufferBytes?: number;
   /** Names guests may not use. Default {@link RESERVED_NAMES}. */
   reservedNames?: string[];
+  /**
+   * Stages by zone id (`"*"` for every zone not listed): areas whose speaker the whole zone
+   * hears through Janus (README, "Stages"). Off without `JANUS_URL`. Default none.
+   */
+  stages?: Record<string, StageConfig[]>;
 }
 
 export const DEFAULT_ZONE_SETTINGS = {
@@ -83,6 +90,7 @@ export const DEFAULT_ZONE_SETTINGS = {
   allowClientSpawn: false as boolean | string[],
   maxSendBufferBytes: MAX_SEND_BUFFER_BYTES,
   reservedNames: [...RESERVED_NAMES],
+  stages: {} as Record<string, StageConfig[]>,
 } satisfies Required<ZoneSettings>;
 
 /** Process-wide caps and access rules (README, "Security"). */
@@ -141,6 +149,8 @@ export interface EarshotConfig {
   adminPassword?: string;
   /** Folder of the built demo served at `/`, if present. */
   staticDir?: string;
+  /** Janus' WebSocket API (`ws://host:8188`): stages are on only with it (README, "Stages"). */
+  janusUrl?: string;
   zone: Required<ZoneSettings>;
   access: AccessSettings;
 }
@@ -196,6 +206,30 @@ function spawnPointsFrom(raw: string | undefined): Record<string, SpawnPoint[]> 
   }
 }
 
+const stagesSchema = z.record(z.string(), z.array(stageConfigSchema));
+
+/** Stages from `STAGES` (JSON) or the JSON file `STAGES_FILE`; ids unique per zone. */
+function stagesFrom(env: NodeJS.ProcessEnv): Record<string, StageConfig[]> {
+  const file = env.STAGES_FILE;
+  const raw = env.STAGES || (file ? readFileSync(file, "utf8") : "");
+  if (!raw) return {};
+  const where = env.STAGES ? "STAGES" : `STAGES_FILE (${file})`;
+  let stages: Record<string, StageConfig[]>;
+  try {
+    stages = stagesSchema.parse(JSON.parse(raw));
+  } catch (cause) {
+    throw new Error(
+      `${where} must be JSON such as {"events":[{"id":"main","area":{"kind":"box","minX":-32,"minZ":16,"maxX":-16,"maxZ":24}}]}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  for (const [zone, list] of Object.entries(stages)) {
+    const ids = list.map((st) => st.id);
+    if (new Set(ids).size !== ids.length) throw new Error(`${where}: zone "${zone}" names a stage id twice`);
+  }
+  return stages;
+}
+
 function zonesFrom(raw: string | undefined): string[] | undefined {
   const zones = list(raw);
   for (const z of zones ?? []) if (!ZONE_ID_PATTERN.test(z)) throw new Error(`ZONES: "${z}" is not a zone id`);
@@ -222,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       env.PUBLIC_ADDRESS || (env.REDIS_URL ? `${env.PUBLIC_HOST || "localhost"}:${num(env, "PORT", 2567)}` : undefined),
     adminPassword: env.ADMIN_PASSWORD || undefined,
     staticDir: env.EARSHOT_STATIC_DIR || undefined,
+    janusUrl: env.JANUS_URL || undefined,
     zone: {
       tickMs: num(env, "TICK_MS", d.tickMs),
       hearRadius: num(env, "HEAR_RADIUS_M", d.hearRadius),
@@ -252,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       allowClientSpawn: clientSpawnFrom(env.ALLOW_CLIENT_SPAWN),
       maxSendBufferBytes: num(env, "MAX_SEND_BUFFER_BYTES", d.maxSendBufferBytes),
       reservedNames: list(env.RESERVED_NAMES) ?? d.reservedNames,
+      stages: stagesFrom(env),
     },
     access: accessFrom(env),
   };

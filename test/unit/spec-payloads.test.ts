@@ -59,6 +59,18 @@ const spec: Record<ClientMessageType, { payload: Record<string, unknown>; expect
     payload: { type: "report", userId: "user_9", reason: "spam", messageId: "msg_3" },
     expect: { userId: "user_9", reason: "spam", messageId: "msg_3" },
   },
+  stage_offer: {
+    payload: { type: "stage_offer", roomId: "events", stageId: "main", sdp: "v=0" },
+    expect: { stageId: "main", sdp: "v=0" },
+  },
+  stage_answer: {
+    payload: { type: "stage_answer", stageId: "main", speakerId: "abc", sdp: "v=0" },
+    expect: { stageId: "main", speakerId: "abc", sdp: "v=0" },
+  },
+  stage_ice: {
+    payload: { type: "stage_ice", stageId: "main", speakerId: "abc", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" } },
+    expect: { stageId: "main", speakerId: "abc", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" } },
+  },
 };
 
 describe("the spec's payloads", () => {

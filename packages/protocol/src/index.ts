@@ -46,6 +46,19 @@ export {
   RESERVED_NAMES,
 } from "./constants.js";
 export { volumeAt, pannerFor } from "./volume.js";
+export {
+  stageSchema,
+  stageConfigSchema,
+  stageAreaSchema,
+  stageAudioSchema,
+  stageStatusSchema,
+  stageOf,
+  onStageArea,
+  stageGainAt,
+  STAGE_AUDIO,
+  SPEAKER_ROLE,
+} from "./stage.js";
+export type { Stage, StageArea, StageAudio, StageConfig, StageStatus } from "./stage.js";
 export type { VolumeCurve } from "./volume.js";
 export {
   ErrorCode,

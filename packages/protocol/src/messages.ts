@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_CHAT_CHARS, ZONE_ID_PATTERN } from "./constants.js";
 import { ErrorCode } from "./errors.js";
+import { stageSchema, stageStatusSchema } from "./stage.js";
 
 /**
  * The wire contract (docs/PROTOCOL.md describes every message). Colyseus carries the message type beside the payload, so each
@@ -21,6 +22,7 @@ const coordinate = finite;
 /** Session ids and user ids as they appear on the wire. */
 const id = z.string().min(1).max(64);
 const sdp = z.string().min(1).max(60_000);
+const stageId = stageSchema.shape.id;
 
 export const zoneIdSchema = z.string().regex(ZONE_ID_PATTERN);
 export const presenceStatusSchema = z.enum(["online", "away", "busy"]);
@@ -103,6 +105,12 @@ export const clientMessages = {
     reason: z.string().trim().min(1).max(MAX_REASON_CHARS),
     messageId: z.string().max(64).optional(),
   }),
+  /** Your microphone's offer to the stage's media server, after `stage_publish {publish: true}`. */
+  stage_offer: z.strictObject({ stageId, sdp }),
+  /** Your answer to the media server's `stage_offer` carrying `speakerId`'s stage voice. */
+  stage_answer: z.strictObject({ stageId, speakerId: id, sdp }),
+  /** An ICE candidate of a stage link: `speakerId` is whose voice it carries (your own session id when you publish). */
+  stage_ice: z.strictObject({ stageId, speakerId: id, candidate: iceCandidateSchema }),
 } as const;
 
 export type ClientMessages = { [K in keyof typeof clientMessages]: z.infer<(typeof clientMessages)[K]> };
@@ -171,6 +179,8 @@ export const peerCloseReasonSchema = z.enum([
   "over_capacity",
   "failed",
   "moderated",
+  /** One of you speaks on a stage: the stage carries the voice instead. */
+  "on_stage",
 ]);
 export type PeerCloseReason = z.infer<typeof peerCloseReasonSchema>;
 
@@ -189,6 +199,8 @@ export const serverMessages = {
     limits: limitsSchema,
     /** Where the server placed you; move your avatar here (unless `limits.allowClientSpawn`). */
     spawn: z.object({ x: z.number(), y: z.number(), z: z.number(), rotY: z.number() }),
+    /** The zone's stages (docs/PROTOCOL.md, "Stages"); each one's `stage_state` follows. */
+    stages: z.array(stageSchema).optional(),
   }),
   user_joined: z.object({ user: userSummarySchema }),
   user_left: z.object({ userId: z.string(), sessionId: z.string() }),
@@ -245,6 +257,22 @@ export const serverMessages = {
   block_ack: z.object({ userId: z.string(), blocked: z.boolean() }),
   /** Your `report` is stored. */
   report_ack: z.object({ reportId: z.string() }),
+  /** What a stage is doing; `speakers` are the session ids whose stage voice is live. */
+  stage_state: z.object({
+    stageId: z.string(),
+    state: stageStatusSchema,
+    speakers: z.array(z.string()),
+    reason: z.string().optional(),
+  }),
+  /**
+   * You may speak on a stage now (`publish: true`: send `stage_offer` with your microphone), or
+   * no longer (`false`: close that link; `reason`: `stepped_off`, `moderated`, `unavailable`).
+   */
+  stage_publish: z.object({ stageId: z.string(), publish: z.boolean(), reason: z.string().optional() }),
+  /** The media server's offer of `speakerId`'s stage voice: answer with `stage_answer`. */
+  stage_offer: z.object({ stageId: z.string(), speakerId: z.string(), sdp: z.string() }),
+  /** The media server's answer to your `stage_offer`. */
+  stage_answer: z.object({ stageId: z.string(), sdp: z.string() }),
   error: z.object({
     code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
     message: z.string(),

@@ -16,6 +16,8 @@ import {
   KICKED_CLOSE_CODE,
   DEFAULT_KICK_S,
   PROTOCOL_VERSION,
+  SPEAKER_ROLE,
+  stageOf,
   RECONNECT_RATE_COUNT,
   RECONNECT_RATE_PER_MS,
   SLOW_CONSUMER_CLOSE_CODE,
@@ -52,6 +54,7 @@ import type { Identity, ZoneServices } from "./services.js";
 import { ZoneModeration } from "./zoneModeration.js";
 import { MODERATOR } from "../admin/moderation.js";
 import type { ModerationEvent, Sanctions } from "../admin/moderation.js";
+import { ZoneStages } from "../stage/ZoneStages.js";
 
 interface AuthData {
   id: string;
@@ -143,6 +146,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   /** Roles, mutes and blocks of the sessions here. */
   private readonly mod = new ZoneModeration();
   private offModeration: (() => void)[] = [];
+  /** The zone's stages, when it has any (docs/PROTOCOL.md, "Stages"). */
+  private stages?: ZoneStages;
   /** Seats held for dropped sessions, by session id: a ban takes them back. */
   private readonly held = new Map<string, ReturnType<ZoneRoom["allowReconnection"]>>();
 
@@ -180,7 +185,10 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.refreshListing();
     this.chat = new ZoneChat(this.services.store, this.zoneId);
     this.engine = new ProximityEngine(s);
-    this.engine.gate = (a, b, d) => this.mod.mayLink(a, b, d, (sid) => this.state.users.get(sid)?.id);
+    this.stages = this.createStages();
+    // A live stage speaker is heard through the stage, never also through a link.
+    this.engine.gate = (a, b, d) =>
+      !this.stages?.live(a) && !this.stages?.live(b) && this.mod.mayLink(a, b, d, (sid) => this.state.users.get(sid)?.id);
     this.offers = new PendingOffers(
       s.offerTimeoutMs,
       (offerer, target) => {
@@ -311,7 +319,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       iceServers: this.iceServersFor(user.id),
       limits: this.limits(),
       spawn,
+      stages: [...(this.stages?.stages ?? [])],
     } satisfies ServerMessages["room_joined"]);
+    this.stages?.joined(client.sessionId);
     if (auth.sanctions.mute !== undefined) client.send("moderated", { action: "mute", until: auth.sanctions.mute });
     if (auth.sanctions.chat_mute !== undefined)
       client.send("moderated", { action: "chat_mute", until: auth.sanctions.chat_mute });
@@ -370,6 +380,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.sessions.get(sid)?.typingTimer?.clear();
     this.sessions.delete(sid);
     this.mod.leave(sid);
+    this.stages?.leave(sid);
     // Offerers still waiting on this user learn why before the link closes.
     for (const offerer of this.offers.waitingOn(sid)) {
       this.sendTo(offerer, "peer_unavailable", { peerId: sid, reason: "left" });
@@ -430,6 +441,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       this.quietly("unsubscribe", this.presence.unsubscribe(chatChannel(this.zoneId), this.onRemoteChat));
     this.offKick?.();
     for (const off of this.offModeration) off();
+    this.stages?.dispose();
     await (this.chat as ZoneChat | undefined)?.idle();
   }
 
@@ -503,6 +515,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         return this.onJoinVoice(client, user, m.zoneId);
       case "disconnect_voice":
         user.inVoice = false;
+        this.stages?.voice(client.sessionId, false);
         return this.closeLinks(this.engine.dropLinks(client.sessionId, "voice_off"));
       case "offer":
       case "answer":
@@ -528,6 +541,10 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         return this.onReport(client, user, m);
       case "personal_space":
         return this.mod.setBubble(client.sessionId, m.bubbleM, m.friends);
+      case "stage_offer":
+      case "stage_answer":
+      case "stage_ice":
+        return this.onStageSignal(client, session, m);
     }
   }
 
@@ -702,6 +719,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       );
     }
     user.inVoice = true;
+    this.stages?.voice(client.sessionId, true);
     const peers = [...this.engine.visibleOf(client.sessionId)].filter((id) => this.state.users.get(id)?.inVoice);
     client.send("zone_joined", { zoneId, peers });
   }
@@ -744,6 +762,49 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     user.speaking = m.speaking && !m.muted;
     const update = { peerId: client.sessionId, muted: m.muted, speaking: user.speaking, audioLevel: m.volume ?? 0 };
     for (const partner of this.engine.partnersOf(client.sessionId)) this.sendTo(partner, "peer_voice_state", update);
+  }
+
+  // ---- stages ---------------------------------------------------------------------------
+
+  /** The zone's stages from the settings (its own, or `"*"`), or none. */
+  private createStages(): ZoneStages | undefined {
+    const s = this.services.settings;
+    const configured = s.stages[this.zoneId] ?? s.stages["*"] ?? [];
+    if (!configured.length) return undefined;
+    return new ZoneStages(configured.map(stageOf), this.services.janus, {
+      zoneId: this.zoneId,
+      send: (sid, type, payload) => this.sendTo(sid, type, payload),
+      broadcast: (type, payload) => this.broadcast(type, payload),
+      refusal: (sid, stage) =>
+        this.mod.voiceMutedNow(sid)
+          ? "moderated"
+          : stage.speakers === "role" && !this.mod.hasRole(sid, SPEAKER_ROLE)
+            ? "role"
+            : undefined,
+      wentLive: (sid) => this.closeLinks(this.engine.dropLinks(sid, "on_stage")),
+      log: this.services.log,
+    });
+  }
+
+  /** `stage_offer`, `stage_answer`, `stage_ice`: rate-limited with the peer links' signaling. */
+  private async onStageSignal(
+    client: Client,
+    session: Session,
+    m: Extract<ClientMessage, { type: "stage_offer" | "stage_answer" | "stage_ice" }>,
+  ): Promise<void> {
+    const take = session.signals.take(this.services.now());
+    if (!take.ok)
+      return this.fail(client, ErrorCode.RateLimited, `${m.type}: too many signaling messages`, "stage", take.retryAfterMs);
+    const stages = this.stages;
+    if (!stages?.stages.some((s) => s.id === m.stageId))
+      return this.fail(client, ErrorCode.InvalidMessage, `${m.type}: this zone has no stage "${m.stageId}"`, "stage");
+    const refused =
+      m.type === "stage_offer"
+        ? await stages.offer(client.sessionId, m)
+        : m.type === "stage_answer"
+          ? await stages.answer(client.sessionId, m)
+          : stages.ice(client.sessionId, m);
+    if (refused) this.fail(client, refused.code, refused.message, "stage");
   }
 
   // ---- moderation -----------------------------------------------------------------------
@@ -792,9 +853,11 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
         case "mute":
           this.mod.muteVoice(sid, e.until);
           this.closeLinks(this.engine.dropLinks(sid, "moderated"));
+          this.stages?.refresh(sid);
           return tell();
         case "unmute":
           this.mod.muteVoice(sid, undefined);
+          this.stages?.refresh(sid);
           return tell();
         case "chat_mute":
           this.mod.muteChat(sid, e.until);
@@ -831,6 +894,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       const roles = [...(this.sessions.get(sid)?.tokenRoles ?? []), ...granted];
       this.mod.setRoles(sid, roles);
       u.moderator = roles.includes(MODERATOR);
+      this.stages?.refresh(sid);
     });
   }
 
@@ -928,9 +992,12 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   /** One simulation step: the proximity engine, then its diffs applied to clients. */
   protected tick(): void {
     const started = performance.now();
-    for (const sid of this.mod.expiredVoiceMutes(this.services.now()))
+    for (const sid of this.mod.expiredVoiceMutes(this.services.now())) {
       this.sendTo(sid, "moderated", { action: "unmute" });
+      this.stages?.refresh(sid);
+    }
     if (this.mod.bubbles.size) this.keepPersonalSpaces();
+    this.stages?.tick(this.state.users.entries());
     const result = this.engine.tick(this.state.users.entries());
     this.apply(result);
     if (++this.ticks % SEND_BUFFER_CHECK_TICKS === 0) for (const client of this.clients) this.checkSendBuffer(client);

@@ -3,6 +3,7 @@ import type { GuardedStore } from "../storage/GuardedStore.js";
 import type { ThrottledLog } from "../util/throttledLog.js";
 import type { AccessSettings, ZoneSettings } from "../config.js";
 import type { IpLimits } from "../guard/ipLimits.js";
+import type { JanusGateway } from "../stage/janus.js";
 
 /** Who someone is, as decided on join. */
 export interface Identity {
@@ -43,6 +44,8 @@ export interface ZoneServices {
   ipLimits: IpLimits;
   /** Live zone instances of this process (checked against `access.maxZones`). */
   liveZones: { count: number };
+  /** The process' Janus connection when `JANUS_URL` is set: stages are off without it. */
+  janus?: JanusGateway;
   /** Logs one line (refusals, dropped clients); rate-limited by the caller's design, never a stack. */
   log: (line: string) => void;
   /** Lines that an outage or an attacker could repeat: at most one a minute per key. */

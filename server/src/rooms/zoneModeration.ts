@@ -37,6 +37,15 @@ export class ZoneModeration {
     this.roles.set(sessionId, new Set(roles));
   }
 
+  hasRole(sessionId: string, role: string): boolean {
+    return this.roles.get(sessionId)?.has(role) ?? false;
+  }
+
+  /** True while a moderator's voice mute holds (until the tick lifts an expired one). */
+  voiceMutedNow(sessionId: string): boolean {
+    return this.voiceMuted.has(sessionId);
+  }
+
   isModerator(sessionId: string): boolean {
     return this.roles.get(sessionId)?.has(MODERATOR) ?? false;
   }

@@ -1,0 +1,115 @@
+// A real Janus for tests and benchmarks: Debian's `janus` on loopback, with a generated
+// configuration in a temp folder (only the VideoRoom plugin and the WebSocket transport).
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, stop } from "./process.js";
+
+const LIB = "/usr/lib/x86_64-linux-gnu/janus";
+
+/** True when Debian's janus is installed here. */
+export function janusInstalled(): boolean {
+  return spawnSync("janus", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/** A Janus process on loopback; `restart()` kills it and starts it again on the same port. */
+export interface JanusProcess {
+  url: string;
+  port: number;
+  pid(): number | undefined;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+function configure(dir: string, port: number): void {
+  for (const [folder, file] of [
+    ["plugins", "libjanus_videoroom.so"],
+    ["transports", "libjanus_websockets.so"],
+  ] as const) {
+    mkdirSync(join(dir, folder));
+    symlinkSync(join(LIB, folder, file), join(dir, folder, file));
+  }
+  mkdirSync(join(dir, "none"));
+  writeFileSync(
+    join(dir, "janus.jcfg"),
+    `general: {
+  configs_folder = "${dir}"
+  plugins_folder = "${dir}/plugins"
+  transports_folder = "${dir}/transports"
+  events_folder = "${dir}/none"
+  loggers_folder = "${dir}/none"
+  debug_level = 4
+  session_timeout = 60
+}
+media: {
+  rtp_port_range = "20000-40000"
+}
+nat: {
+  nice_debug = false
+  ice_ignore_list = "vmnet"
+}
+`,
+  );
+  writeFileSync(
+    join(dir, "janus.transport.websockets.jcfg"),
+    `general: {
+  json = "plain"
+  ws = true
+  ws_port = ${port}
+  ws_ip = "127.0.0.1"
+  wss = false
+}
+admin: {
+  admin_ws = false
+}
+`,
+  );
+  writeFileSync(join(dir, "janus.plugin.videoroom.jcfg"), "general: {\n}\n");
+}
+
+/** Starts Janus on a free loopback port and resolves once its WebSocket transport listens. */
+export async function startJanus(): Promise<JanusProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "earshot-janus-"));
+  const port = await freePort();
+  configure(dir, port);
+  let proc: ChildProcess | undefined;
+  let out = "";
+  const launch = () =>
+    new Promise<void>((resolve, reject) => {
+      const p = spawn("janus", ["-F", dir, "-o"], { stdio: ["ignore", "pipe", "pipe"] });
+      proc = p;
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (out.length > 200_000) out = out.slice(-100_000);
+        if (/Websockets server started \(port \d+\)/i.test(out)) {
+          out = "";
+          resolve();
+        }
+      };
+      p.stdout!.on("data", onData);
+      p.stderr!.on("data", onData);
+      p.once("exit", (code) => reject(new Error(`janus exited (${code}) before listening:\n${out}`)));
+    });
+  await launch();
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    pid: () => proc?.pid,
+    output: () => out,
+    kill: async (signal = "SIGKILL") => {
+      if (proc) await stop(proc, signal);
+    },
+    restart: async () => {
+      if (proc) await stop(proc, "SIGKILL");
+      await launch();
+    },
+    stop: async () => {
+      if (proc) await stop(proc, "SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
