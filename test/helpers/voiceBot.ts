@@ -62,6 +62,8 @@ export class Listener {
 export class Bot {
   readonly client: EarshotClient;
   readonly listeners = new Map<string, Listener>();
+  /** What arrives from each stage speaker, by their session id. */
+  readonly stageListeners = new Map<string, Listener>();
   /** Peer ids of our links, as the server's last cull_update reported them. */
   serverLinks: string[] = [];
   private readonly timer: ReturnType<typeof setInterval>;
@@ -98,6 +100,14 @@ export class Bot {
       this.listeners.get(peerId)?.stop();
       this.listeners.delete(peerId);
     });
+    this.client.on("stageStream", (speakerId, stream) => {
+      this.stageListeners.get(speakerId)?.stop();
+      this.stageListeners.set(speakerId, new Listener(stream.getAudioTracks()[0]!));
+    });
+    this.client.on("stageClosed", (speakerId) => {
+      this.stageListeners.get(speakerId)?.stop();
+      this.stageListeners.delete(speakerId);
+    });
   }
 
   /** Joins a zone at x and enters voice, sending the tone. */
@@ -105,6 +115,16 @@ export class Bot {
     await this.client.join(zone);
     this.client.sendPosition(x, 0, z);
     this.client.joinVoice(new wrtc.MediaStream([this.track]));
+  }
+
+  /** True when `freq` arrives from `speakerId` through the stage. */
+  hearsOnStage(speakerId: string, freq: number): boolean {
+    return (this.stageListeners.get(speakerId)?.magnitude(freq) ?? 0) > 0.05;
+  }
+
+  /** Streams carrying `freq` now, through links and the stage together. */
+  streamsWith(freq: number): number {
+    return [...this.listeners.values(), ...this.stageListeners.values()].filter((l) => l.magnitude(freq) > 0.05).length;
   }
 
   /** Open RTCPeerConnections this bot holds. */
@@ -142,8 +162,9 @@ export class Bot {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    for (const l of this.listeners.values()) l.stop();
+    for (const l of [...this.listeners.values(), ...this.stageListeners.values()]) l.stop();
     this.listeners.clear();
+    this.stageListeners.clear();
     await this.client.close();
     this.track.stop();
   }

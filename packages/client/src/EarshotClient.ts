@@ -22,11 +22,13 @@ import type {
   PresenceStatus,
   ServerMessage,
   ServerMessages,
+  Stage,
 } from "@earshot/protocol";
 import { TypedEmitter } from "./emitter.js";
 import { Roster } from "./people.js";
 import type { Person } from "./people.js";
 import { VoicePeers } from "./voice/VoicePeers.js";
+import { StageLinks } from "./voice/StageLinks.js";
 import type { PeerEndReason, PeerFactory } from "./voice/VoicePeers.js";
 
 /** What a {@link ReconnectPolicy} is told before each attempt to join again. */
@@ -181,6 +183,14 @@ export type EarshotClientEvents = {
   moderateAck: [ack: ServerMessages["moderate_ack"]];
   blockAck: [ack: ServerMessages["block_ack"]];
   reportAck: [ack: ServerMessages["report_ack"]];
+  /** A stage's state changed (`off`, `idle`, `live` with its speakers, `unavailable` with a reason). */
+  stageState: [state: ServerMessages["stage_state"]];
+  /** You may speak on a stage now (your microphone is published to the whole zone), or no longer. */
+  stagePublish: [event: ServerMessages["stage_publish"]];
+  /** A stage voice arrived: play it from the speaker's avatar (or the stage's `soundFrom`). */
+  stageStream: [speakerId: string, stream: MediaStream, stageId: string];
+  /** A stage voice ended. */
+  stageClosed: [speakerId: string];
 };
 
 /**
@@ -220,6 +230,9 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** Chat history plus everything received since, in id order, each message once. */
   readonly messages: ChatMessage[] = [];
   readonly voice: VoicePeers;
+  /** Stage links: your microphone when you speak on a stage, and each stage voice you hear. */
+  readonly stage: StageLinks;
+  private stageList: Stage[] = [];
   private readonly roster = new Roster({
     joined: (p) => this.emit("personJoined", p),
     moved: (p) => this.emit("personMoved", p),
@@ -274,6 +287,24 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     this.voice.on("peerStream", (id, stream) => this.emit("peerStream", id, stream));
     this.voice.on("peerConnected", (id) => this.emit("peerConnected", id));
     this.voice.on("peerClosed", (id, reason) => this.emit("peerClosed", id, reason));
+    this.stage = new StageLinks({
+      createPeer: options.createPeer,
+      send: (type, payload) => this.send(type, payload),
+      iceServers: () => options.iceServers ?? this.iceServers,
+      localStream: () => this.micStream,
+      muted: () => this.micMuted,
+      wrtc: options.wrtc,
+      sessionId: () => this.sessionId,
+    });
+    this.stage.on("stageState", (state) => this.emit("stageState", state));
+    this.stage.on("stagePublish", (event) => this.emit("stagePublish", event));
+    this.stage.on("stageStream", (id, stream, stageId) => this.emit("stageStream", id, stream, stageId));
+    this.stage.on("stageClosed", (id) => this.emit("stageClosed", id));
+  }
+
+  /** The zone's stages (from `room_joined`); `stage.states` holds what each is doing. */
+  get stages(): readonly Stage[] {
+    return this.stageList;
   }
 
   /**
@@ -327,6 +358,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     } catch (err) {
       // A join that fails ends here: the caller gets the error, the state says closed.
       this.voice.closeAll("closed");
+      this.stage.closeAll();
       this.room = undefined;
       this.setState("closed", err as Error);
       throw err;
@@ -393,6 +425,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   leaveVoice(): void {
     this.inVoice = false;
     this.voice.closeAll("voice_off");
+    this.stage.closeAll(false);
     this.send("disconnect_voice", {});
   }
 
@@ -411,6 +444,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       const old = this.micStream;
       this.micStream = stream;
       this.voice.applyMute();
+      this.stage.applyMute();
       if (old && old !== stream) for (const t of old.getTracks()) t.stop();
       return stream;
     } catch (cause) {
@@ -507,6 +541,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       clearTimeout(this.resendTimer);
       clearTimeout(this.catchUpTimer);
       this.voice.closeAll("closed");
+      this.stage.closeAll();
       if (this.room) await this.leaveRoom();
       for (const t of this.micStream?.getTracks() ?? []) t.stop();
       this.micStream = undefined;
@@ -521,6 +556,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   private setMuted(muted: boolean): void {
     this.micMuted = muted;
     this.voice.applyMute();
+    this.stage.applyMute();
     this.send("voice_state", { muted, speaking: false });
   }
 
@@ -636,6 +672,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       this.roster.detach();
       if (this.closing || code === 4000) return;
       this.voice.closeAll("closed");
+      this.stage.closeAll();
       const lost = joinError({ code, message: reason || `the connection closed (${code})` });
       // Banned (the server said why in an `error` first): coming back would be refused.
       if (isPermanent(lost)) return this.setState("closed", lost);
@@ -646,6 +683,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     const info = await joined;
     this.iceServers = info.iceServers;
     this.limits = info.limits;
+    this.stageList = info.stages ?? [];
     this.setState("connected");
     // A fresh seat starts at a spawn point, out of voice, mic on: restore what the server lets us.
     if (info.limits.allowClientSpawn) {
@@ -685,6 +723,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     if (!room) return;
     this.roster.detach();
     this.voice.closeAll("zone_change");
+    this.stage.closeAll();
     this.room = undefined;
     const left = new Promise<void>((resolve) => {
       room.onLeave(() => resolve());
@@ -697,7 +736,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   }
 
   private onServerMessage(m: ServerMessage): void {
-    if (this.voice.handle(m.type, m)) return;
+    if (this.voice.handle(m.type, m) || this.stage.handle(m.type, m)) return;
     switch (m.type) {
       case "connected":
         this.userId = m.userId;

@@ -11,6 +11,8 @@ export type {
 export type { Person, PersonPosition } from "./people.js";
 export { VoicePeers } from "./voice/VoicePeers.js";
 export type { PeerFactory, PeerLike, PeerOptions, PeerEndReason, VoiceEvents } from "./voice/VoicePeers.js";
+export { StageLinks } from "./voice/StageLinks.js";
+export type { StageEvents } from "./voice/StageLinks.js";
 export { tuneOpus, OPUS_PARAMS } from "./voice/opus.js";
 export { TypedEmitter } from "./emitter.js";
 export { moderationNotice, LIFTS } from "./moderation.js";

@@ -1,5 +1,6 @@
 import { ErrorCode, onStageArea } from "@earshot/protocol";
 import type { ClientMessages, ServerMessages, Stage } from "@earshot/protocol";
+import { webrtcUp } from "./janus.js";
 import type { JanusGateway, StageHandle } from "./janus.js";
 
 type Candidate = ClientMessages["stage_ice"]["candidate"];
@@ -142,7 +143,11 @@ export class ZoneStages {
       if (!current()) return void detach(handle);
       pub.handle = handle;
       for (const candidate of pub.queued.splice(0)) void handle.trickle(candidate).catch(() => undefined);
+      const up = webrtcUp(handle);
       this.host.send(sessionId, "stage_answer", { stageId: m.stageId, sdp: answer.sdp });
+      // Janus offers a feed to subscribers once its media flows.
+      await up;
+      if (!current()) return;
       pub.feed = feed;
       this.liveCount++;
       this.host.wentLive(sessionId);

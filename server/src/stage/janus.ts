@@ -170,3 +170,21 @@ export class JanusGateway {
     this.retryTimer = setTimeout(() => void this.connect(), this.options.retryMs);
   }
 }
+
+/** Resolves when a handle's PeerConnection is up (Janus' `webrtcup`); rejects on hangup or detach. */
+export function webrtcUp(handle: StageHandle): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const up = Janode.EVENT.HANDLE_WEBRTCUP!;
+    const ended = [Janode.EVENT.HANDLE_HANGUP!, Janode.EVENT.HANDLE_DETACHED!];
+    const done = (ok: boolean) => {
+      handle.off(up, onUp);
+      for (const e of ended) handle.off(e, onEnd);
+      if (ok) resolve();
+      else reject(new Error("the stage link hung up before it was up"));
+    };
+    const onUp = () => done(true);
+    const onEnd = () => done(false);
+    handle.once(up, onUp);
+    for (const e of ended) handle.once(e, onEnd);
+  });
+}

@@ -132,7 +132,7 @@ export class VoicePeers extends TypedEmitter<VoiceEvents> {
 
   /** Applies the mute state to every link: a muted sender carries no track, so sends nothing. */
   applyMute(): void {
-    for (const link of this.links.values()) this.applyMuteTo(link.peer);
+    for (const link of this.links.values()) applyMute(link.peer, this.options);
   }
 
   /** Closes one link. */
@@ -153,18 +153,10 @@ export class VoicePeers extends TypedEmitter<VoiceEvents> {
     this.links.get(peerId)?.peer.destroy();
     const o = this.options;
     const stream = o.localStream();
-    const peer = o.createPeer({
-      initiator,
-      trickle: true,
-      stream,
-      config: { iceServers: o.iceServers(), bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" },
-      offerOptions: { offerToReceiveAudio: true, offerToReceiveVideo: false },
-      sdpTransform: (sdp) => tuneOpus(sdp),
-      wrtc: o.wrtc,
-    });
+    const peer = newPeer(o, initiator, stream);
     const link: Link = { peer, initiator, restarted: false };
     this.links.set(peerId, link);
-    if (stream) this.applyMuteTo(peer);
+    if (stream) applyMute(peer, o);
     const current = () => this.links.get(peerId) === link;
     peer.on("signal", (data) => {
       if (!current()) return;
@@ -204,11 +196,28 @@ export class VoicePeers extends TypedEmitter<VoiceEvents> {
     this.close(peerId, "failed");
     if (link.initiator) this.options.send("voice_link_failed", { peerId });
   }
+}
 
-  private applyMuteTo(peer: PeerLike): void {
-    const track = this.options.muted() ? null : (this.options.localStream()?.getAudioTracks()[0] ?? null);
-    for (const sender of peer._pc.getSenders()) {
-      if (sender.track !== track && (sender.track?.kind ?? "audio") === "audio") void sender.replaceTrack(track);
-    }
+/** What {@link newPeer} and {@link applyMute} need: the options voice and stage links share. */
+export type PeerSettings = Pick<VoicePeersOptions, "createPeer" | "iceServers" | "localStream" | "muted" | "wrtc">;
+
+/** A simple-peer for a voice link (to a peer, or to the stage's media server): trickle ICE, one bundle, Opus tuned. */
+export function newPeer(o: PeerSettings, initiator: boolean, stream?: MediaStream): PeerLike {
+  return o.createPeer({
+    initiator,
+    trickle: true,
+    stream,
+    config: { iceServers: o.iceServers(), bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" },
+    offerOptions: { offerToReceiveAudio: true, offerToReceiveVideo: false },
+    sdpTransform: (sdp) => tuneOpus(sdp),
+    wrtc: o.wrtc,
+  });
+}
+
+/** A muted sender carries no track, so sends nothing; unmuted, the microphone's. */
+export function applyMute(peer: PeerLike, o: PeerSettings): void {
+  const track = o.muted() ? null : (o.localStream()?.getAudioTracks()[0] ?? null);
+  for (const sender of peer._pc.getSenders()) {
+    if (sender.track !== track && (sender.track?.kind ?? "audio") === "audio") void sender.replaceTrack(track);
   }
 }

@@ -1,0 +1,160 @@
+import type { ClientMessages, ServerMessages } from "@earshot/protocol";
+import { TypedEmitter } from "../emitter.js";
+import { applyMute, newPeer } from "./VoicePeers.js";
+import type { PeerLike, PeerSettings } from "./VoicePeers.js";
+
+export type StageEvents = {
+  /** A stage's state changed (`off`, `idle`, `live` with its speakers, `unavailable` with a reason). */
+  stageState: [state: ServerMessages["stage_state"]];
+  /** You may speak on a stage now (your microphone is published), or no longer. */
+  stagePublish: [event: ServerMessages["stage_publish"]];
+  /** A stage voice arrived: play it from the speaker (or the stage's `soundFrom`). */
+  stageStream: [speakerId: string, stream: MediaStream, stageId: string];
+  /** A stage voice ended. */
+  stageClosed: [speakerId: string];
+};
+
+export interface StageLinksOptions extends PeerSettings {
+  send: <K extends "stage_offer" | "stage_answer" | "stage_ice">(type: K, payload: ClientMessages[K]) => void;
+  /** Our session id: the `speakerId` of our own stage link. */
+  sessionId: () => string | undefined;
+}
+
+interface Subscription {
+  stageId: string;
+  peer: PeerLike;
+  stream?: MediaStream;
+}
+
+/**
+ * The stage links of one client, each a plain simple-peer whose far end is the server's media
+ * server (Janus); every signal goes through the room connection. When the server says
+ * `stage_publish {publish: true}` the microphone is offered (`stage_offer`); each stage voice
+ * comes as the server's `stage_offer`, answered here, and ends when `stage_state` no longer
+ * lists its speaker.
+ */
+export class StageLinks extends TypedEmitter<StageEvents> {
+  private publisher?: { stageId: string; peer: PeerLike };
+  private readonly subs = new Map<string, Subscription>();
+  /** The last `stage_state` of each stage. */
+  readonly states = new Map<string, ServerMessages["stage_state"]>();
+
+  constructor(private readonly options: StageLinksOptions) {
+    super();
+  }
+
+  /** The stage your microphone is published on, if any. */
+  get onAir(): string | undefined {
+    return this.publisher?.stageId;
+  }
+
+  /** Speakers whose stage voice you receive. */
+  get speakerIds(): string[] {
+    return [...this.subs.keys()];
+  }
+
+  streamOf(speakerId: string): MediaStream | undefined {
+    return this.subs.get(speakerId)?.stream;
+  }
+
+  /** The RTCPeerConnection carrying `speakerId`'s voice, or your own publication (your session id). */
+  connectionOf(speakerId: string): RTCPeerConnection | undefined {
+    return speakerId === this.options.sessionId() ? this.publisher?.peer._pc : this.subs.get(speakerId)?.peer._pc;
+  }
+
+  /** Routes a server message; returns true when it was a stage message. */
+  handle<K extends keyof ServerMessages>(type: K, payload: ServerMessages[K]): boolean {
+    switch (type) {
+      case "stage_state":
+        this.onState(payload as ServerMessages["stage_state"]);
+        return true;
+      case "stage_publish":
+        this.onPublish(payload as ServerMessages["stage_publish"]);
+        return true;
+      case "stage_answer": {
+        const { stageId, sdp } = payload as ServerMessages["stage_answer"];
+        if (this.publisher?.stageId === stageId) this.publisher.peer.signal({ type: "answer", sdp });
+        return true;
+      }
+      case "stage_offer":
+        this.subscribe(payload as ServerMessages["stage_offer"]);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Applies the mute state to the published microphone. */
+  applyMute(): void {
+    if (this.publisher) applyMute(this.publisher.peer, this.options);
+  }
+
+  /** Closes every stage link, and forgets the stages' states unless `forget` is false (leaving voice); safe twice. */
+  closeAll(forget = true): void {
+    this.unpublish();
+    for (const speakerId of [...this.subs.keys()]) this.unsubscribe(speakerId);
+    if (forget) this.states.clear();
+  }
+
+  private onState(state: ServerMessages["stage_state"]): void {
+    this.states.set(state.stageId, state);
+    for (const [speakerId, sub] of this.subs)
+      if (sub.stageId === state.stageId && !state.speakers.includes(speakerId)) this.unsubscribe(speakerId);
+    this.emit("stageState", state);
+  }
+
+  private onPublish(event: ServerMessages["stage_publish"]): void {
+    this.unpublish();
+    const stream = this.options.localStream();
+    // Listen-only (no microphone): there is nothing to publish.
+    if (event.publish && stream) {
+      const o = this.options;
+      const peer = newPeer(o, true, stream);
+      const publisher = { stageId: event.stageId, peer };
+      this.publisher = publisher;
+      applyMute(peer, o);
+      peer.on("signal", (data: { type?: string; sdp?: string; candidate?: ClientMessages["stage_ice"]["candidate"] }) => {
+        if (this.publisher !== publisher) return;
+        if (data.type === "offer") o.send("stage_offer", { stageId: event.stageId, sdp: data.sdp! });
+        else if (data.candidate)
+          o.send("stage_ice", { stageId: event.stageId, speakerId: o.sessionId() ?? "", candidate: data.candidate });
+      });
+      peer.on("error", () => undefined);
+    }
+    this.emit("stagePublish", event);
+  }
+
+  private unpublish(): void {
+    this.publisher?.peer.destroy();
+    this.publisher = undefined;
+  }
+
+  private subscribe({ stageId, speakerId, sdp }: ServerMessages["stage_offer"]): void {
+    this.unsubscribe(speakerId);
+    const o = this.options;
+    const peer = newPeer(o, false);
+    const sub: Subscription = { stageId, peer };
+    this.subs.set(speakerId, sub);
+    const current = () => this.subs.get(speakerId) === sub;
+    peer.on("signal", (data: { type?: string; sdp?: string; candidate?: ClientMessages["stage_ice"]["candidate"] }) => {
+      if (!current()) return;
+      if (data.type === "answer") o.send("stage_answer", { stageId, speakerId, sdp: data.sdp! });
+      else if (data.candidate) o.send("stage_ice", { stageId, speakerId, candidate: data.candidate });
+    });
+    peer.on("stream", (stream) => {
+      if (!current()) return;
+      sub.stream = stream;
+      this.emit("stageStream", speakerId, stream, stageId);
+    });
+    peer.on("error", () => undefined);
+    peer.signal({ type: "offer", sdp });
+  }
+
+  private unsubscribe(speakerId: string): void {
+    const sub = this.subs.get(speakerId);
+    if (!sub) return;
+    this.subs.delete(speakerId);
+    sub.peer.destroy();
+    if (sub.stream) this.emit("stageClosed", speakerId);
+  }
+}
