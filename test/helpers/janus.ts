@@ -73,10 +73,10 @@ admin: {
   writeFileSync(join(dir, "janus.plugin.videoroom.jcfg"), "general: {\n}\n");
 }
 
-/** Starts Janus on a free loopback port and resolves once its WebSocket transport listens. */
-export async function startJanus(): Promise<JanusProcess> {
+/** Starts Janus on loopback (a free port unless given) and resolves once its WebSocket transport listens. */
+export async function startJanus(wantedPort?: number): Promise<JanusProcess> {
   const dir = mkdtempSync(join(tmpdir(), "earshot-janus-"));
-  const port = await freePort();
+  const port = wantedPort ?? (await freePort());
   configure(dir, port);
   let proc: ChildProcess | undefined;
   let out = "";
@@ -126,4 +126,51 @@ export function describeWithJanus(name: string, body: () => void): void {
   if (process.env.CI === "true") throw new Error(`${why}, and CI=true requires it`);
   console.warn(`\n  SKIPPED "${name}": ${why} (set CI=true to make this a failure)\n`);
   describe.skip(`${name} [skipped: ${why}]`, body);
+}
+
+/** A process of listen-only bots (test/helpers/stageListeners.ts), asked over IPC. */
+export interface ListenerProcess {
+  sessionIds: string[];
+  ask<T>(ask: { cmd: string; [k: string]: unknown }): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Starts listen-only bots at `positions` ([x, z]) in a child process; resolves once all joined voice. */
+export function spawnListeners(url: string, zone: string, positions: [number, number][]): Promise<ListenerProcess> {
+  const proc = spawn(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", "test/helpers/stageListeners.ts", url, zone, JSON.stringify(positions)],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  let next = 0;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  return new Promise((resolve, reject) => {
+    proc.once("exit", (code) => {
+      reject(new Error(`listener process exited (${code})`));
+      for (const w of waiting.values()) w.reject(new Error(`listener process exited (${code})`));
+    });
+    proc.on("message", (m: { ready?: string[]; id?: number; value?: unknown; error?: string }) => {
+      if (m.ready)
+        return resolve({
+          sessionIds: m.ready,
+          ask: <T>(ask: object) =>
+            new Promise<T>((res, rej) => {
+              const id = next++;
+              waiting.set(id, { resolve: res as (v: unknown) => void, reject: rej });
+              proc.send({ id, ask });
+            }),
+          close: async () => {
+            if (proc.exitCode !== null) return;
+            const exited = new Promise((r) => proc.once("exit", r));
+            proc.send({ id: next++, ask: { cmd: "close" } });
+            await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+            await stop(proc, "SIGKILL");
+          },
+        });
+      const w = waiting.get(m.id!);
+      waiting.delete(m.id!);
+      if (m.error) w?.reject(new Error(m.error));
+      else w?.resolve(m.value);
+    });
+  });
 }

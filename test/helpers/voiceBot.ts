@@ -66,23 +66,26 @@ export class Bot {
   readonly stageListeners = new Map<string, Listener>();
   /** Peer ids of our links, as the server's last cull_update reported them. */
   serverLinks: string[] = [];
-  private readonly timer: ReturnType<typeof setInterval>;
-  private readonly track: MediaStreamTrack;
+  private readonly timer?: ReturnType<typeof setInterval>;
+  /** The tone sent as the bot's microphone; none for a listen-only bot (`freq` 0). */
+  private readonly track?: MediaStreamTrack;
 
   constructor(url: string, name: string, freq: number, amplitude = 0.3, token?: string) {
-    const source = new RTCAudioSource();
-    keepAlive.push(source);
-    this.track = source.createTrack();
-    let phase = 0;
-    // 10 ms frames of 48 kHz mono, as RTCAudioSource expects.
-    this.timer = setInterval(() => {
-      const samples = new Int16Array(480);
-      for (let i = 0; i < samples.length; i++) {
-        samples[i] = Math.round(Math.sin(phase) * amplitude * 32767);
-        phase += (2 * Math.PI * freq) / 48_000;
-      }
-      source.onData({ samples, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
-    }, 10);
+    if (freq > 0) {
+      const source = new RTCAudioSource();
+      keepAlive.push(source);
+      this.track = source.createTrack();
+      let phase = 0;
+      // 10 ms frames of 48 kHz mono, as RTCAudioSource expects.
+      this.timer = setInterval(() => {
+        const samples = new Int16Array(480);
+        for (let i = 0; i < samples.length; i++) {
+          samples[i] = Math.round(Math.sin(phase) * amplitude * 32767);
+          phase += (2 * Math.PI * freq) / 48_000;
+        }
+        source.onData({ samples, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
+      }, 10);
+    }
     this.client = new EarshotClient({
       serverUrl: url,
       user: { name },
@@ -110,11 +113,11 @@ export class Bot {
     });
   }
 
-  /** Joins a zone at x and enters voice, sending the tone. */
+  /** Joins a zone at (x, z) and enters voice, sending the tone (listen-only without one). */
   async enter(zone: string, x: number, z = 0): Promise<void> {
     await this.client.join(zone);
     this.client.sendPosition(x, 0, z);
-    this.client.joinVoice(new wrtc.MediaStream([this.track]));
+    this.client.joinVoice(this.track && new wrtc.MediaStream([this.track]));
   }
 
   /** True when `freq` arrives from `speakerId` through the stage. */
@@ -166,7 +169,7 @@ export class Bot {
     this.listeners.clear();
     this.stageListeners.clear();
     await this.client.close();
-    this.track.stop();
+    this.track?.stop();
   }
 }
 
