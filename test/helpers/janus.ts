@@ -92,8 +92,8 @@ export async function startJanus(wantedPort?: number): Promise<JanusProcess> {
           resolve();
         }
       };
-      p.stdout!.on("data", onData);
-      p.stderr!.on("data", onData);
+      p.stdout.on("data", onData);
+      p.stderr.on("data", onData);
       p.once("exit", (code) => reject(new Error(`janus exited (${code}) before listening:\n${out}`)));
     });
   await launch();

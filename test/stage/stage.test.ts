@@ -27,7 +27,8 @@ const EVENTS = { stage_state: "stageState", stage_publish: "stagePublish", error
 function record<K extends keyof typeof EVENTS>(bot: Bot, type: K): Omit<ServerMessages[K], "type">[] {
   const seen: Omit<ServerMessages[K], "type">[] = [];
   bot.client.on(EVENTS[type], (m: object) => {
-    const { type: _, ...rest } = m as { type?: string };
+    const rest: Record<string, unknown> = { ...m };
+    delete rest.type;
     seen.push(rest as Omit<ServerMessages[K], "type">);
   });
   return seen;
@@ -62,7 +63,10 @@ describeWithJanus("stages through a real Janus", () => {
 
   test("40 listeners all over the zone hear the speaker on stage; one beside them hears one voice; nobody within 1 s of stepping off", async () => {
     // 36 far away (30 m apart: out of earshot of the stage and of each other), 4 within earshot of the stage.
-    const far: [number, number][] = Array.from({ length: 36 }, (_, i) => [60 + 30 * (i % 6), -75 + 30 * Math.floor(i / 6)]);
+    const far: [number, number][] = Array.from({ length: 36 }, (_, i) => [
+      60 + 30 * (i % 6),
+      -75 + 30 * Math.floor(i / 6),
+    ]);
     const near: [number, number][] = [
       [0, 6],
       [0, -9],
@@ -79,22 +83,36 @@ describeWithJanus("stages through a real Janus", () => {
     const speaker = await bot("speaker", 440, 4);
     const sid = speaker.client.sessionId!;
     const published = record(speaker, "stage_publish");
-    await eventually(() => beside.listeners.has(sid) && beside.streamsWith(440) === 1, 20_000, "Beside hears the speaker by link");
+    await eventually(
+      () => beside.listeners.has(sid) && beside.streamsWith(440) === 1,
+      20_000,
+      "Beside hears the speaker by link",
+    );
 
     speaker.client.sendPosition(0, 0, 0);
-    await eventually(() => all({ cmd: "hearing", speakerId: sid, freq: 440 }, (v) => v === true), 30_000, "all 40 hear the stage");
+    await eventually(
+      () => all({ cmd: "hearing", speakerId: sid, freq: 440 }, (v) => v === true),
+      30_000,
+      "all 40 hear the stage",
+    );
     expect(published).toEqual([{ stageId: "main", publish: true }]);
     // Not some other tone: the speaker's, at the right frequency (880 Hz is not it).
     expect(await all({ cmd: "hearing", speakerId: sid, freq: 880 }, (v) => v === false)).toBe(true);
     // One voice each: the stage replaced the links within earshot.
-    await eventually(() => beside.hearsOnStage(sid, 440) && !beside.listeners.has(sid), 10_000, "Beside on the stage stream");
+    await eventually(
+      () => beside.hearsOnStage(sid, 440) && !beside.listeners.has(sid),
+      10_000,
+      "Beside on the stage stream",
+    );
     expect(beside.streamsWith(440)).toBe(1);
     expect(await all({ cmd: "streams", freq: 440 }, (v) => v === 1)).toBe(true);
 
     speaker.client.sendPosition(4, 0, 0);
     const off = Date.now();
     await eventually(
-      async () => !beside.hearsOnStage(sid, 440) && (await all({ cmd: "hearing", speakerId: sid, freq: 440 }, (v) => v === false)),
+      async () =>
+        !beside.hearsOnStage(sid, 440) &&
+        (await all({ cmd: "hearing", speakerId: sid, freq: 440 }, (v) => v === false)),
       5_000,
       "nobody receives the stage",
     );
@@ -196,7 +214,11 @@ describe("stages without Janus", () => {
       expect(states[0]).toMatchObject({ stageId: "main", state: "off", speakers: [], reason: "no_media_server" });
       const published = record(speaker, "stage_publish");
       await speaker.enter("hall", 0);
-      await eventually(() => near.listeners.has(speaker.client.sessionId!) && near.streamsWith(440) === 1, 20_000, "heard by link");
+      await eventually(
+        () => near.listeners.has(speaker.client.sessionId!) && near.streamsWith(440) === 1,
+        20_000,
+        "heard by link",
+      );
       expect(published).toEqual([]);
     } finally {
       await Promise.all(bots.map((b) => b.close()));
@@ -218,7 +240,12 @@ describeWithJanus("stages with Janus unreachable", () => {
       listener.client.on("stageState", (s) => states.push(s));
       await listener.enter("hall", 60);
       await eventually(() => states.length > 0, 5_000, "stage_state");
-      expect(states[0]).toMatchObject({ stageId: "main", state: "unavailable", speakers: [], reason: "janus_unreachable" });
+      expect(states[0]).toMatchObject({
+        stageId: "main",
+        state: "unavailable",
+        speakers: [],
+        reason: "janus_unreachable",
+      });
       // Chat and voice go on meanwhile.
       const speaker = new Bot(server.url, "speaker", 440);
       bots.push(speaker);

@@ -247,7 +247,7 @@ export class ZoneStages {
     const pub = this.publishers.get(speaker);
     if (pub?.feed === undefined) return;
     let bySpeaker = this.subs.get(speaker);
-    if (!bySpeaker) this.subs.set(speaker, (bySpeaker = new Map()));
+    if (!bySpeaker) this.subs.set(speaker, (bySpeaker = new Map<string, Subscription>()));
     if (bySpeaker.has(listener)) return;
     const sub: Subscription = {};
     bySpeaker.set(listener, sub);

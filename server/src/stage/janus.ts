@@ -86,7 +86,11 @@ export class JanusGateway {
   }
 
   /** Publishes an offer into `room`: the new handle, its feed id and Janus' answer. */
-  async publish(room: number, display: string, offer: Jsep): Promise<{ handle: StageHandle; feed: number; answer: Jsep }> {
+  async publish(
+    room: number,
+    display: string,
+    offer: Jsep,
+  ): Promise<{ handle: StageHandle; feed: number; answer: Jsep }> {
     const handle = await this.need(this.session).attach(VideoRoom);
     try {
       const joined = await handle.joinConfigurePublisher({

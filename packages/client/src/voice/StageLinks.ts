@@ -113,12 +113,15 @@ export class StageLinks extends TypedEmitter<StageEvents> {
       const publisher = { stageId: event.stageId, peer };
       this.publisher = publisher;
       applyMute(peer, o);
-      peer.on("signal", (data: { type?: string; sdp?: string; candidate?: ClientMessages["stage_ice"]["candidate"] }) => {
-        if (this.publisher !== publisher) return;
-        if (data.type === "offer") o.send("stage_offer", { stageId: event.stageId, sdp: data.sdp! });
-        else if (data.candidate)
-          o.send("stage_ice", { stageId: event.stageId, speakerId: o.sessionId() ?? "", candidate: data.candidate });
-      });
+      peer.on(
+        "signal",
+        (data: { type?: string; sdp?: string; candidate?: ClientMessages["stage_ice"]["candidate"] }) => {
+          if (this.publisher !== publisher) return;
+          if (data.type === "offer") o.send("stage_offer", { stageId: event.stageId, sdp: data.sdp! });
+          else if (data.candidate)
+            o.send("stage_ice", { stageId: event.stageId, speakerId: o.sessionId() ?? "", candidate: data.candidate });
+        },
+      );
       peer.on("error", () => undefined);
     }
     this.emit("stagePublish", event);
