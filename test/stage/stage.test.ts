@@ -161,9 +161,13 @@ describeWithJanus("stages through a real Janus", () => {
     const sid = speaker.client.sessionId!;
     const published = record(speaker, "stage_publish");
     await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "Sam heard");
+    // 60 m away, beyond the view radius: the avatar the voice plays from is shown all the same.
+    await eventually(() => listener.client.people.get(sid)?.position !== undefined, 5_000, "Sam in view");
+    expect(listener.client.people.get(sid)?.position).toMatchObject({ x: 0, z: 0 });
     await mod.client.moderate("mute", "sam");
     await eventually(() => !listener.hearsOnStage(sid, 440), 5_000, "Sam unpublished");
     expect(published).toContainEqual({ stageId: "main", publish: false, reason: "moderated" });
+    await eventually(() => listener.client.people.get(sid)?.position === undefined, 5_000, "Sam out of view again");
     await mod.client.moderate("unmute", "sam");
     await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "Sam heard again");
   });

@@ -68,8 +68,17 @@ const spec: Record<ClientMessageType, { payload: Record<string, unknown>; expect
     expect: { stageId: "main", speakerId: "abc", sdp: "v=0" },
   },
   stage_ice: {
-    payload: { type: "stage_ice", stageId: "main", speakerId: "abc", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" } },
-    expect: { stageId: "main", speakerId: "abc", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" } },
+    payload: {
+      type: "stage_ice",
+      stageId: "main",
+      speakerId: "abc",
+      candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" },
+    },
+    expect: {
+      stageId: "main",
+      speakerId: "abc",
+      candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" },
+    },
   },
 };
 

@@ -12,7 +12,7 @@ import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import SimplePeer from "simple-peer/simplepeer.min.js";
 import { EarshotClient } from "@earshot/client";
 import type { EarshotClientOptions, PeerLike } from "@earshot/client";
-import type { RosterEntry, ServerMessages } from "@earshot/protocol";
+import type { RosterEntry, ServerMessages, Stage } from "@earshot/protocol";
 import { SpeakingDetector, rmsOf } from "./speaking.js";
 import type { SpeakingOptions } from "./speaking.js";
 import { VoiceBehavior } from "./VoiceBehavior.js";
@@ -69,9 +69,15 @@ export interface EarshotOptions {
  */
 export type TeleportReason = "spawn" | "corrected" | "xr";
 
-/** One remote voice. */
+/** One remote voice: a peer link's, or a stage voice (key `stage:<peerId>`). */
 interface Voice {
+  key: string;
+  /** Whose avatar it plays from. */
   peerId: string;
+  /** The stream as the client holds it now (a different one means this voice is stale). */
+  streamOf: () => MediaStream | undefined;
+  /** A stage voice: its stage's distance model, and loudspeakers when it has them. */
+  stage?: Stage;
   sound: AbstractSoundSource;
   source: MediaStreamAudioSourceNode;
   analyser: AnalyserNode;
@@ -82,6 +88,9 @@ interface Voice {
 }
 
 const POSITION_INTERVAL_MS = 100;
+
+/** The key of `peerId`'s stage voice in the voices map (beside their link's, keyed by peer id). */
+const stageKey = (peerId: string) => `stage:${peerId}`;
 
 /** World position of a camera or a node. */
 const positionOf = (node: TransformNode | Camera): Vector3 =>
@@ -179,26 +188,31 @@ export class Earshot {
     };
   }
 
-  /** Level 0..1 of a remote voice as received, from its analyser. */
+  /** Level 0..1 of a remote voice as received (by link or from a stage), from its analyser. */
   levelOf(peerId: string): number {
-    const v = this.voices.get(peerId);
+    const v = this.voices.get(peerId) ?? this.voices.get(stageKey(peerId));
     return v ? rmsOf(v.analyser, this.buffer) : 0;
   }
 
-  /** Per-peer volume (0..1, on top of distance). */
+  /** Per-peer volume (0..1, on top of distance), by link and from a stage. */
   setPeerVolume(peerId: string, volume: number): void {
-    const v = this.voices.get(peerId);
-    if (!v) return;
-    v.volume = volume;
-    v.sound.volume = v.localMuted ? 0 : volume;
+    for (const v of this.voicesOf(peerId)) {
+      v.volume = volume;
+      v.sound.volume = v.localMuted ? 0 : volume;
+    }
   }
 
-  /** Mutes a peer for you only. */
+  /** Mutes a peer for you only, by link and from a stage. */
   setPeerMuted(peerId: string, muted: boolean): void {
-    const v = this.voices.get(peerId);
-    if (!v) return;
-    v.localMuted = muted;
-    v.sound.volume = muted ? 0 : v.volume;
+    for (const v of this.voicesOf(peerId)) {
+      v.localMuted = muted;
+      v.sound.volume = muted ? 0 : v.volume;
+    }
+  }
+
+  /** Peers whose stage voice plays now (see {@link EarshotClientEvents}' `stageStream`). */
+  get stageSpeakers(): string[] {
+    return [...this.voices.values()].filter((v) => v.stage).map((v) => v.peerId);
   }
 
   mute(): void {
@@ -353,8 +367,13 @@ export class Earshot {
       c.on("connectionState", (state) => state === "connected" && this.publishPositionNow()),
       c.on("userJoined", ({ user }) => this.roster.set(user.sessionId, user)),
       c.on("userLeft", ({ sessionId }) => this.roster.delete(sessionId)),
-      c.on("peerStream", (peerId, stream) => void this.addVoice(peerId, stream)),
+      c.on("peerStream", (peerId, stream) => void this.addVoice(peerId, peerId, stream)),
       c.on("peerClosed", (peerId) => this.removeVoice(peerId)),
+      c.on("stageStream", (peerId, stream, stageId) => {
+        const stage = c.stages.find((s) => s.id === stageId);
+        if (stage) void this.addVoice(stageKey(peerId), peerId, stream, stage);
+      }),
+      c.on("stageClosed", (peerId) => this.removeVoice(stageKey(peerId))),
       c.on("peerVoiceState", (s) => this.onPeerVoiceStateObservable.notifyObservers(s)),
       c.on("hearersChanged", (ids) => this.onHearersChangedObservable.notifyObservers(ids)),
       c.on("spawned", (p) => this.moveLocalAvatar(p, "spawn")),
@@ -391,7 +410,8 @@ export class Earshot {
     this.audioEngine.listener.update();
     const now = performance.now();
     for (const v of this.voices.values()) {
-      if (!v.behavior) this.tryAttach(v);
+      if (v.stage?.soundFrom) this.placeAtLoudspeaker(v, v.stage.soundFrom);
+      else if (!v.behavior) this.tryAttach(v);
       else v.sound.spatial.update();
       if (v.detector.update(rmsOf(v.analyser, this.buffer), now)) {
         this.onPeerSpeakingObservable.notifyObservers({ peerId: v.peerId, speaking: v.detector.speaking });
@@ -422,30 +442,42 @@ export class Earshot {
     this.client.sendPosition(p.x, p.y, p.z, rotY);
   }
 
-  private async addVoice(peerId: string, stream: MediaStream): Promise<void> {
-    this.removeVoice(peerId);
+  private async addVoice(key: string, peerId: string, stream: MediaStream, stage?: Stage): Promise<void> {
+    this.removeVoice(key);
     const ctx = this.audioContext;
     const source = ctx.createMediaStreamSource(stream);
     const limits = this.client.limits;
+    const streamOf = () => (stage ? this.client.stage.streamOf(peerId) : this.client.voice.streamOf(peerId));
+    // Conversation fades linearly to silence at the hearing radius; a stage, flatter (inverse), to the back row.
+    const distance = stage
+      ? {
+          spatialDistanceModel: "inverse",
+          spatialMinDistance: stage.audio.refDistance,
+          spatialMaxDistance: stage.audio.maxDistance,
+          spatialRolloffFactor: stage.audio.rolloffFactor,
+        }
+      : {
+          spatialDistanceModel: "linear",
+          spatialMinDistance: limits?.refDistance ?? 2,
+          spatialMaxDistance: limits?.hearRadius ?? 20,
+          spatialRolloffFactor: 1,
+        };
     // Babylon (9.19+) also plays the stream through a muted <audio> element when handed a
     // MediaStreamAudioSourceNode: without one, Chromium renders a remote WebRTC stream routed
     // into Web Audio as silence (crbug 933677). The analyser is a side branch, not in front.
     const sound = await CreateSoundSourceAsync(
-      `earshot-voice-${peerId}`,
+      `earshot-voice-${key}`,
       source,
       {
         spatialEnabled: true,
-        spatialDistanceModel: "linear",
-        spatialMinDistance: limits?.refDistance ?? 2,
-        spatialMaxDistance: limits?.hearRadius ?? 20,
-        spatialRolloffFactor: 1,
+        ...distance,
         spatialPanningModel: "HRTF",
         spatialAutoUpdate: false,
         mediaStreamSinkEnabled: true,
       } as never,
       this.audioEngine,
     );
-    if (this.disposed || this.client.voice.streamOf(peerId) !== stream) {
+    if (this.disposed || streamOf() !== stream) {
       sound.dispose();
       source.disconnect();
       return;
@@ -453,7 +485,10 @@ export class Earshot {
     // Branch the level analyser off after Babylon has wired the source into its graph.
     const analyser = this.tapLevel(source);
     const voice: Voice = {
+      key,
       peerId,
+      streamOf,
+      stage,
       sound,
       source,
       analyser,
@@ -461,8 +496,8 @@ export class Earshot {
       volume: 1,
       localMuted: false,
     };
-    this.voices.set(peerId, voice);
-    this.tryAttach(voice);
+    this.voices.set(key, voice);
+    if (!stage?.soundFrom) this.tryAttach(voice);
     this.onVoiceAddedObservable.notifyObservers(peerId);
   }
 
@@ -471,24 +506,39 @@ export class Earshot {
     if (!mesh || mesh.isDisposed()) return;
     v.behavior = new VoiceBehavior(v.peerId, v.sound, () => {
       // The mesh went away: the voice waits for a new avatar with a fresh sound.
-      if (this.voices.get(v.peerId) === v && !this.disposed) {
-        this.voices.delete(v.peerId);
-        const stream = this.client.voice.streamOf(v.peerId);
+      if (this.voices.get(v.key) === v && !this.disposed) {
+        this.voices.delete(v.key);
+        const stream = v.streamOf();
         v.source.disconnect();
-        if (stream) void this.addVoice(v.peerId, stream);
+        if (stream) void this.addVoice(v.key, v.peerId, stream, v.stage);
       }
     });
     mesh.addBehavior(v.behavior);
   }
 
-  private removeVoice(peerId: string): void {
-    const v = this.voices.get(peerId);
+  private removeVoice(key: string): void {
+    const v = this.voices.get(key);
     if (!v) return;
-    this.voices.delete(peerId);
+    this.voices.delete(key);
     if (v.behavior?.attachedNode) v.behavior.detach();
     else v.sound.dispose();
     v.source.disconnect();
-    this.onVoiceRemovedObservable.notifyObservers(peerId);
+    this.onVoiceRemovedObservable.notifyObservers(v.peerId);
+  }
+
+  /** A peer's voices: by link, and from a stage. */
+  private voicesOf(peerId: string): Voice[] {
+    return [this.voices.get(peerId), this.voices.get(stageKey(peerId))].filter((v): v is Voice => v !== undefined);
+  }
+
+  /** A stage voice played from the stage's loudspeakers: the one nearest the listener. */
+  private placeAtLoudspeaker(v: Voice, points: readonly { x: number; y: number; z: number }[]): void {
+    const ear = this.audioEngine.listener.position;
+    let best = points[0]!;
+    for (const p of points)
+      if ((p.x - ear.x) ** 2 + (p.z - ear.z) ** 2 < (best.x - ear.x) ** 2 + (best.z - ear.z) ** 2) best = p;
+    v.sound.spatial.position.set(best.x, best.y, best.z);
+    v.sound.spatial.update();
   }
 
   private watchMic(stream: MediaStream): void {

@@ -188,7 +188,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.stages = this.createStages();
     // A live stage speaker is heard through the stage, never also through a link.
     this.engine.gate = (a, b, d) =>
-      !this.stages?.live(a) && !this.stages?.live(b) && this.mod.mayLink(a, b, d, (sid) => this.state.users.get(sid)?.id);
+      !this.stages?.live(a) &&
+      !this.stages?.live(b) &&
+      this.mod.mayLink(a, b, d, (sid) => this.state.users.get(sid)?.id);
     this.offers = new PendingOffers(
       s.offerTimeoutMs,
       (offerer, target) => {
@@ -287,8 +289,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     user.z = spawn.z;
     user.rotY = spawn.rotY;
     this.state.users.set(client.sessionId, user);
-    client.view = new StateView();
-    client.view.add(user);
+    client.view = this.viewOf(client.sessionId);
     const session: Session = {
       chat: ratePer(CHAT_RATE_COUNT, CHAT_RATE_WINDOW_MS, now),
       // A second's worth of burst: clients' timers bunch up when their tab or process stalls.
@@ -362,14 +363,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     // Colyseus 0.18 hands the new client the dropped one's StateView (allowReconnection), but
     // while it was away it was not in this.clients, so the tick could not add or remove anyone:
     // the view is stale. Rebuild it from what the engine says the user sees now.
-    const view = new StateView();
-    const user = this.state.users.get(client.sessionId);
-    if (user) view.add(user);
-    for (const id of this.engine.visibleOf(client.sessionId)) {
-      const other = this.state.users.get(id);
-      if (other) view.add(other);
-    }
-    client.view = view;
+    client.view = this.viewOf(client.sessionId);
     this.services.metrics.inc("earshot_reconnects_total");
   }
 
@@ -781,9 +775,25 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
           : stage.speakers === "role" && !this.mod.hasRole(sid, SPEAKER_ROLE)
             ? "role"
             : undefined,
-      wentLive: (sid) => this.closeLinks(this.engine.dropLinks(sid, "on_stage")),
+      liveChanged: (sid, live) => this.stageSpeakerShown(sid, live),
       log: this.services.log,
     });
+  }
+
+  /**
+   * A stage speaker went live: their links close (the stage carries the voice) and every view
+   * shows them, however far (the voice plays from their avatar). Off again: views go back to
+   * what the proximity engine says.
+   */
+  private stageSpeakerShown(sessionId: string, live: boolean): void {
+    const user = this.state.users.get(sessionId);
+    if (live) this.closeLinks(this.engine.dropLinks(sessionId, "on_stage"));
+    if (!user) return;
+    for (const client of this.clients) {
+      if (client.sessionId === sessionId) continue;
+      if (live) client.view?.add(user);
+      else if (!this.engine.visibleOf(client.sessionId).has(sessionId)) client.view?.remove(user);
+    }
   }
 
   /** `stage_offer`, `stage_answer`, `stage_ice`: rate-limited with the peer links' signaling. */
@@ -794,7 +804,13 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
   ): Promise<void> {
     const take = session.signals.take(this.services.now());
     if (!take.ok)
-      return this.fail(client, ErrorCode.RateLimited, `${m.type}: too many signaling messages`, "stage", take.retryAfterMs);
+      return this.fail(
+        client,
+        ErrorCode.RateLimited,
+        `${m.type}: too many signaling messages`,
+        "stage",
+        take.retryAfterMs,
+      );
     const stages = this.stages;
     if (!stages?.stages.some((s) => s.id === m.stageId))
       return this.fail(client, ErrorCode.InvalidMessage, `${m.type}: this zone has no stage "${m.stageId}"`, "stage");
@@ -1016,6 +1032,8 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.closeLinks(result.closed);
     for (const id of result.cull) this.sendTo(id, "cull_update", this.engine.cullUpdate(id));
     for (const [viewer, target] of result.viewRemove) {
+      // A live stage speaker stays in every view.
+      if (this.stages?.live(target)) continue;
       const user = this.state.users.get(target);
       if (user) this.clients.get(viewer)?.view?.remove(user);
     }
@@ -1063,6 +1081,16 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     );
     client.leave(SLOW_CONSUMER_CLOSE_CODE);
     ws?.terminate?.();
+  }
+
+  /** A session's state view as it should be now: itself, whom the engine says it sees, and live stage speakers. */
+  private viewOf(sessionId: string): StateView {
+    const view = new StateView();
+    for (const id of [sessionId, ...this.engine.visibleOf(sessionId), ...(this.stages?.liveSpeakers() ?? [])]) {
+      const user = this.state.users.get(id);
+      if (user) view.add(user);
+    }
+    return view;
   }
 
   /** Where everyone in the zone instance stands, but `sessionId`. */

@@ -12,8 +12,11 @@ export interface StageHost {
   broadcast<K extends keyof ServerMessages>(type: K, payload: ServerMessages[K]): void;
   /** Why `sessionId` may not speak on `stage` now (`role`, `moderated`), or undefined. */
   refusal(sessionId: string, stage: Stage): "role" | "moderated" | undefined;
-  /** A speaker went live: the stage carries their voice, so their P2P links close. */
-  wentLive(sessionId: string): void;
+  /**
+   * A speaker went live (`true`: the stage carries their voice, so their P2P links close, and
+   * everyone should see their avatar, where the voice plays from) or is no longer (`false`).
+   */
+  liveChanged(sessionId: string, live: boolean): void;
   log(line: string): void;
 }
 
@@ -73,6 +76,12 @@ export class ZoneStages {
   /** True while `sessionId`'s voice is live on a stage (the proximity engine does not pair them). */
   live(sessionId: string): boolean {
     return this.liveCount > 0 && this.publishers.get(sessionId)?.feed !== undefined;
+  }
+
+  /** Session ids whose stage voice is live. */
+  liveSpeakers(): string[] {
+    if (this.liveCount === 0) return [];
+    return [...this.publishers].filter(([, pub]) => pub.feed !== undefined).map(([sid]) => sid);
   }
 
   /** The `stage_state` of every stage, for a newcomer. */
@@ -150,7 +159,7 @@ export class ZoneStages {
       if (!current()) return;
       pub.feed = feed;
       this.liveCount++;
-      this.host.wentLive(sessionId);
+      this.host.liveChanged(sessionId, true);
       this.broadcastState(m.stageId);
       for (const listener of this.listeners) if (listener !== sessionId) void this.subscribe(listener, sessionId);
     } catch (err) {
@@ -272,6 +281,7 @@ export class ZoneStages {
     this.subs.delete(speaker);
     if (pub.feed === undefined) return;
     this.liveCount--;
+    this.host.liveChanged(speaker, false);
     if (announce) this.broadcastState(pub.stageId);
   }
 
@@ -279,8 +289,10 @@ export class ZoneStages {
   private onJanus(up: boolean): void {
     if (!up) {
       this.room = undefined;
-      for (const pub of this.publishers.values()) if (pub.feed !== undefined) this.liveCount--;
+      const live = [...this.publishers].filter(([, pub]) => pub.feed !== undefined).map(([sid]) => sid);
+      this.liveCount = 0;
       this.publishers.clear();
+      for (const sid of live) this.host.liveChanged(sid, false);
       this.subs.clear();
       for (const [sid, stageId] of this.invited)
         this.host.send(sid, "stage_publish", { stageId, publish: false, reason: "unavailable" });
