@@ -117,6 +117,11 @@ export class Bot {
   async enter(zone: string, x: number, z = 0): Promise<void> {
     await this.client.join(zone);
     this.client.sendPosition(x, 0, z);
+    this.startVoice();
+  }
+
+  /** Enters voice in the current zone, sending the tone (listen-only without one). */
+  startVoice(): void {
     this.client.joinVoice(this.track && new wrtc.MediaStream([this.track]));
   }
 

@@ -172,6 +172,19 @@ describeWithJanus("stages through a real Janus", () => {
     await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "Sam heard again");
   });
 
+  test("asked to speak before the microphone is there, the client publishes once it is", async () => {
+    const listener = await bot("listener", 0, 60);
+    const speaker = new Bot(server.url, "late", 440);
+    bots.push(speaker);
+    const published = record(speaker, "stage_publish");
+    await speaker.client.join("hall");
+    speaker.client.sendPosition(0, 0, 0);
+    await eventually(() => published.length > 0, 5_000, "stage_publish");
+    expect(published).toEqual([{ stageId: "main", publish: true }]);
+    speaker.startVoice();
+    await eventually(() => listener.hearsOnStage(speaker.client.sessionId!, 440), 20_000, "the late microphone heard");
+  });
+
   test("Janus killed mid-talk: clients get stage_state unavailable, and the talk resumes when it is back, nobody rejoining", async () => {
     const listener = await bot("listener", 0, 60);
     const speaker = await bot("speaker", 440, 0);

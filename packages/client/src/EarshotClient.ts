@@ -418,6 +418,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   joinVoice(stream?: MediaStream): void {
     if (stream) this.micStream = stream;
     this.inVoice = true;
+    if (stream) this.stage.micReady();
     if (this.zoneId) this.send("join_voice_zone", { zoneId: this.zoneId });
   }
 
@@ -444,7 +445,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       const old = this.micStream;
       this.micStream = stream;
       this.voice.applyMute();
-      this.stage.applyMute();
+      this.stage.micReady();
       if (old && old !== stream) for (const t of old.getTracks()) t.stop();
       return stream;
     } catch (cause) {

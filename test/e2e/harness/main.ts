@@ -100,6 +100,10 @@ Object.assign(window, {
     walkTo: (x: number, z: number, speedMS = 8) => walk(camera.position, x, z, speedMS),
     peers: () => earshot.client.voice.peerIds,
     level: (peerId: string) => earshot.levelOf(peerId),
+    stageSpeakers: () => earshot.stageSpeakers,
+    stageStates: () => [...earshot.client.stage.states.values()],
+    /** Where this page stands as the server last had it. */
+    position: () => ({ x: camera.position.x, z: camera.position.z }),
     channels: () => ({ left: rms(left), right: rms(right) }),
     mute: () => earshot.mute(),
     setPeerMuted: (peerId: string, muted: boolean) => earshot.setPeerMuted(peerId, muted),

@@ -35,6 +35,8 @@ interface Subscription {
  */
 export class StageLinks extends TypedEmitter<StageEvents> {
   private publisher?: { stageId: string; peer: PeerLike };
+  /** The stage the server asked us to speak on (we publish once there is a microphone). */
+  private invited?: string;
   private readonly subs = new Map<string, Subscription>();
   /** The last `stage_state` of each stage. */
   readonly states = new Map<string, ServerMessages["stage_state"]>();
@@ -84,16 +86,27 @@ export class StageLinks extends TypedEmitter<StageEvents> {
     }
   }
 
-  /** Applies the mute state to the published microphone. */
+  /** Applies the mute state (and the current microphone track) to the published microphone. */
   applyMute(): void {
     if (this.publisher) applyMute(this.publisher.peer, this.options);
   }
 
-  /** Closes every stage link, and forgets the stages' states unless `forget` is false (leaving voice); safe twice. */
+  /** A microphone is there now: publish it if the server asked us to speak before it was. */
+  micReady(): void {
+    if (this.invited && !this.publisher) this.publish(this.invited);
+    else this.applyMute();
+  }
+
+  /**
+   * Closes every stage link; safe twice. Unless `forget` is false (leaving voice: joining it
+   * again publishes again while on stage), the stages' states and the invitation go too.
+   */
   closeAll(forget = true): void {
     this.unpublish();
     for (const speakerId of [...this.subs.keys()]) this.unsubscribe(speakerId);
-    if (forget) this.states.clear();
+    if (!forget) return;
+    this.invited = undefined;
+    this.states.clear();
   }
 
   private onState(state: ServerMessages["stage_state"]): void {
@@ -105,26 +118,27 @@ export class StageLinks extends TypedEmitter<StageEvents> {
 
   private onPublish(event: ServerMessages["stage_publish"]): void {
     this.unpublish();
-    const stream = this.options.localStream();
-    // Listen-only (no microphone): there is nothing to publish.
-    if (event.publish && stream) {
-      const o = this.options;
-      const peer = newPeer(o, true, stream);
-      const publisher = { stageId: event.stageId, peer };
-      this.publisher = publisher;
-      applyMute(peer, o);
-      peer.on(
-        "signal",
-        (data: { type?: string; sdp?: string; candidate?: ClientMessages["stage_ice"]["candidate"] }) => {
-          if (this.publisher !== publisher) return;
-          if (data.type === "offer") o.send("stage_offer", { stageId: event.stageId, sdp: data.sdp! });
-          else if (data.candidate)
-            o.send("stage_ice", { stageId: event.stageId, speakerId: o.sessionId() ?? "", candidate: data.candidate });
-        },
-      );
-      peer.on("error", () => undefined);
-    }
+    this.invited = event.publish ? event.stageId : undefined;
+    if (event.publish) this.publish(event.stageId);
     this.emit("stagePublish", event);
+  }
+
+  /** Offers the microphone to the stage; listen-only (no microphone yet) waits for {@link micReady}. */
+  private publish(stageId: string): void {
+    const o = this.options;
+    const stream = o.localStream();
+    if (!stream) return;
+    const peer = newPeer(o, true, stream);
+    const publisher = { stageId, peer };
+    this.publisher = publisher;
+    applyMute(peer, o);
+    peer.on("signal", (data: { type?: string; sdp?: string; candidate?: ClientMessages["stage_ice"]["candidate"] }) => {
+      if (this.publisher !== publisher) return;
+      if (data.type === "offer") o.send("stage_offer", { stageId, sdp: data.sdp! });
+      else if (data.candidate)
+        o.send("stage_ice", { stageId, speakerId: o.sessionId() ?? "", candidate: data.candidate });
+    });
+    peer.on("error", () => undefined);
   }
 
   private unpublish(): void {

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { stageGainAt, volumeAt } from "@earshot/protocol";
+import { bootServer } from "../helpers/server.js";
+import { buildApp, describeWithChromium, launch, open, toneWav } from "../helpers/browser.js";
+import { describeWithJanus, startJanus } from "../helpers/janus.js";
+import type { JanusProcess } from "../helpers/janus.js";
+import { eventually } from "../helpers/bot.js";
+
+const STAGE = { id: "main", area: { kind: "box" as const, minX: -2, minZ: -2, maxX: 2, maxZ: 2 } };
+const db = (ratio: number) => 20 * Math.log10(ratio);
+
+/** Mean level of what `page` hears from `peerId` (its analyser), `n` samples 50 ms apart. */
+async function meanLevel(page: Page, peerId: string, n = 16): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    sum += await page.evaluate((id) => (window as any).harness.level(id) as number, peerId);
+    await page.waitForTimeout(50);
+  }
+  return sum / n;
+}
+/** Mean of both output channels of `page` (what Babylon plays, after the distance model). */
+async function meanOutput(page: Page, n = 16): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = await page.evaluate(() => (window as any).harness.channels() as { left: number; right: number });
+    sum += (c.left + c.right) / n;
+    await page.waitForTimeout(50);
+  }
+  return sum;
+}
+
+describeWithChromium("stage voice in Chromium", () => {
+  describeWithJanus("through Janus and the Babylon plugin", () => {
+    let janus: JanusProcess;
+    let server: Awaited<ReturnType<typeof bootServer>>;
+    let browser: Browser;
+    let speaker: Page;
+    let listener: Page;
+    let speakerId: string;
+
+    beforeAll(async () => {
+      janus = await startJanus();
+      const dir = await buildApp("test/e2e/harness");
+      server = await bootServer(
+        { tickMs: 50, stages: { gala: [STAGE] } },
+        { env: { EARSHOT_STATIC_DIR: dir, JANUS_URL: janus.url } },
+      );
+      browser = await launch(toneWav(440));
+      // The listener far out of earshot (the hearing radius is 20 m), the speaker on the stage.
+      listener = await open(browser, `${server.url}/?name=Far&zone=gala&x=0&z=30`);
+      speaker = await open(browser, `${server.url}/?name=Speaker&zone=gala&x=0&z=0`);
+      speakerId = await speaker.evaluate(() => (window as any).harness.sessionId() as string);
+    }, 120_000);
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      await janus?.stop();
+    });
+
+    test("a page 30 m from the stage hears the speaking page's tone through the plugin, with no link between them", async () => {
+      await eventually(
+        async () =>
+          (await listener.evaluate(() => (window as any).harness.stageSpeakers() as string[])).includes(speakerId),
+        30_000,
+        "the stage voice at the far page",
+      );
+      await eventually(
+        async () => (await meanLevel(listener, speakerId, 4)) > 0.02,
+        20_000,
+        "the tone at the far page",
+      );
+      expect(await listener.evaluate(() => (window as any).harness.peers() as string[])).toEqual([]);
+      // Beyond the hearing radius a link would be silent: the stage is the only way it can be heard.
+      expect(volumeAt(30)).toBe(0);
+      expect(await meanOutput(listener)).toBeGreaterThan(0.005);
+    }, 60_000);
+
+    test("walking from 30 m to 80 m lowers what is played by what the stage's inverse model predicts, within 2 dB", async () => {
+      const at30 = await meanOutput(listener);
+      await listener.evaluate(() => (window as any).harness.walkTo(0, 80, 9));
+      await eventually(async () => (await meanOutput(listener, 4)) < 0.8 * at30, 15_000, "the level to drop");
+      await listener.waitForTimeout(500); // let the last position settle through patches
+      const at80 = await meanOutput(listener);
+      const measured = db(at80 / at30);
+      const predicted = db(stageGainAt(80) / stageGainAt(30));
+      console.log(
+        `stage distance 30 -> 80 m: measured ${measured.toFixed(2)} dB, predicted ${predicted.toFixed(2)} dB`,
+      );
+      expect(Math.abs(measured - predicted)).toBeLessThanOrEqual(2);
+      // Still clearly heard at 80 m, where conversation is silent.
+      expect(await meanLevel(listener, speakerId)).toBeGreaterThan(0.02);
+    }, 60_000);
+  });
+});
