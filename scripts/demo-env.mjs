@@ -10,6 +10,11 @@ export function demoServerEnv(env = process.env) {
       events: [{ x: -12, y: 1.7, z: 0, rotY: Math.PI / 2 }],
       movies: [{ x: 12, y: 1.7, z: 0, rotY: -Math.PI / 2 }],
     }),
+    // The Events stage (demo/src/world.ts): whoever stands on it is heard by the whole zone, through
+    // Janus when JANUS_URL is set (README, "Stages"); without it, by the people near it.
+    STAGES: JSON.stringify({
+      events: [{ id: "main", area: { kind: "box", minX: -32, minZ: 16, maxX: -16, maxZ: 24 } }],
+    }),
     // glibc keeps freed 256 KB room buffers otherwise; with a fixed mmap threshold the memory
     // of closed rooms goes back to the system (README, "Security").
     MALLOC_MMAP_THRESHOLD_: "65536",

@@ -9,6 +9,7 @@ import type { ChatMessage } from "@earshot/protocol";
 import { Avatar } from "./avatars.js";
 import { attachStick, isTouchScreen } from "./touch.js";
 import { personMenu, showModerationNotices } from "./moderation.js";
+import { showStage } from "./stage.js";
 import { ZONES, createWorld, isTyping, zoneAt } from "./world.js";
 import type { ZoneId } from "./world.js";
 
@@ -234,6 +235,7 @@ async function start(name: string, avatar: string, zone: ZoneId, at?: [number, n
   client.on("personChanged", amModerator);
   client.on("personJoined", amModerator);
   showModerationNotices(client, $("moderated"));
+  showStage(client, $("stage-status"));
 
   // ---- chat ---------------------------------------------------------------------------
   const messages = $("messages");

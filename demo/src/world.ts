@@ -65,9 +65,11 @@ function solid(
   size: [number, number, number],
   at: [number, number, number],
   mat: StandardMaterial,
+  tiltX = 0,
 ): Mesh {
   const box = CreateBox(name, { width: size[0], height: size[1], depth: size[2] }, scene);
   box.position.set(...at);
+  box.rotation.x = tiltX;
   box.material = mat;
   new PhysicsAggregate(box, PhysicsShapeType.BOX, { mass: 0 }, scene);
   return box;
@@ -127,6 +129,15 @@ export async function createWorld(engine: Engine, canvas: HTMLCanvasElement): Pr
   // Events: a stage with speakers.
   const stage = solid(scene, "stage", [16, 1, 8], [-24, 0.5, 20], carpet(scene, "stage", "#5a1f2a", "#7a3140", [4, 2]));
   dressStage(scene, stage);
+  // A ramp up to the stage in the middle of its front: 1 m up over 3 m, gentle for the character controller.
+  solid(
+    scene,
+    "stage-ramp",
+    [4, 0.2, Math.hypot(3, 1)],
+    [-24, 0.45, 14.5],
+    stage.material as StandardMaterial,
+    -Math.atan2(1, 3),
+  );
   solid(scene, "speaker-l", [1.5, 3, 1.5], [-33, 1.5, 20], material(scene, "spk", new Color3(0.15, 0.15, 0.18)));
   solid(scene, "speaker-r", [1.5, 3, 1.5], [-15, 1.5, 20], material(scene, "spk2", new Color3(0.15, 0.15, 0.18)));
   // Movies: a screen and rows of seats.

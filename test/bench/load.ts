@@ -4,9 +4,8 @@
  * server CPU and memory, chat ack and delivery latency, bytes per bot per second and errors.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { freePort, spawnServer, stop } from "../helpers/process.js";
+import { freePort, spawnServer, stop, usage } from "../helpers/process.js";
 import { tempDb } from "../helpers/server.js";
 
 const { values } = parseArgs({
@@ -18,14 +17,6 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => !values.json && console.log(line);
-
-/** utime + stime of a process in seconds, and its resident memory in MB. */
-function usage(pid: number): { cpuS: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const rssPages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
-  return { cpuS: ticks / 100, rssMb: (rssPages * 4096) / 1048576 };
-}
 
 const port = await freePort();
 const server = await spawnServer({ PORT: String(port), EARSHOT_DB: tempDb(), MAX_CLIENTS: "2000" });

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 /** A free TCP port on loopback. */
@@ -43,4 +44,12 @@ export function stop(proc: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Pr
     proc.once("exit", () => resolve());
     proc.kill(signal);
   });
+}
+
+/** utime + stime of a process in seconds, and its resident memory in MB (from /proc). */
+export function usage(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const rssPages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+  return { cpuS: ticks / 100, rssMb: (rssPages * 4096) / 1048576 };
 }

@@ -19,34 +19,55 @@ const { RTCAudioSource, RTCAudioSink } = wrtc.nonstandard as unknown as {
  */
 const keepAlive: unknown[] = [];
 
-/** Level and pitch of received audio, from the last ~200 ms of samples. */
+/** Level and pitch of received audio, from the last ~200 ms of samples (a ring buffer: bots may hold hundreds). */
 export class Listener {
-  private buf: number[] = [];
+  private ring = new Float32Array(9_600);
+  private filled = 0;
+  private at = 0;
   private rate = 48_000;
   private readonly sink;
   constructor(track: MediaStreamTrack) {
     this.sink = new RTCAudioSink(track);
     keepAlive.push(this.sink);
     this.sink.ondata = ({ samples, sampleRate }) => {
-      this.rate = sampleRate; // the first buffers come at 16 kHz, then 48 kHz
-      for (const s of samples) this.buf.push(s / 32768);
-      const keep = Math.round(sampleRate * 0.2);
-      if (this.buf.length > keep) this.buf.splice(0, this.buf.length - keep);
+      if (sampleRate !== this.rate) {
+        // The first buffers come at 16 kHz, then 48 kHz: start over at the new rate.
+        this.rate = sampleRate;
+        this.ring = new Float32Array(Math.round(sampleRate * 0.2));
+        this.filled = this.at = 0;
+      }
+      for (let i = 0; i < samples.length; i++) {
+        this.ring[this.at] = samples[i]! / 32768;
+        this.at = (this.at + 1) % this.ring.length;
+      }
+      this.filled = Math.min(this.ring.length, this.filled + samples.length);
     };
+  }
+  /** The window's samples, oldest first. */
+  private samples(): Float32Array {
+    if (this.filled < this.ring.length) return this.ring.subarray(0, this.filled);
+    const out = new Float32Array(this.ring.length);
+    out.set(this.ring.subarray(this.at));
+    out.set(this.ring.subarray(0, this.at), this.ring.length - this.at);
+    return out;
   }
   /** Root mean square of the window, 0..1. */
   rms(): number {
-    if (!this.buf.length) return 0;
-    return Math.sqrt(this.buf.reduce((a, s) => a + s * s, 0) / this.buf.length);
+    const buf = this.samples();
+    if (!buf.length) return 0;
+    let sum = 0;
+    for (const x of buf) sum += x * x;
+    return Math.sqrt(sum / buf.length);
   }
   /** Goertzel magnitude of a frequency, normalised like an amplitude. */
   magnitude(freq: number): number {
-    const n = this.buf.length;
+    const buf = this.samples();
+    const n = buf.length;
     if (!n) return 0;
     const coeff = 2 * Math.cos((2 * Math.PI * freq) / this.rate);
     let s1 = 0;
     let s2 = 0;
-    for (const x of this.buf) {
+    for (const x of buf) {
       const s0 = x + coeff * s1 - s2;
       s2 = s1;
       s1 = s0;

@@ -16,5 +16,5 @@ export type { StageEvents } from "./voice/StageLinks.js";
 export { tuneOpus, OPUS_PARAMS } from "./voice/opus.js";
 export { TypedEmitter } from "./emitter.js";
 export { moderationNotice, LIFTS } from "./moderation.js";
-/** Re-exported for UIs: the one way chat length is counted (see `limits.maxChatChars`). */
-export { chatLength } from "@earshot/protocol";
+/** Re-exported for UIs: the one way chat length is counted (see `limits.maxChatChars`), and where `client.stages` are. */
+export { chatLength, onStageArea } from "@earshot/protocol";

@@ -1,6 +1,7 @@
 import type { ClientMessages, ServerMessages } from "@earshot/protocol";
 import { TypedEmitter } from "../emitter.js";
 import { applyMute, newPeer } from "./VoicePeers.js";
+import { tuneOpus } from "./opus.js";
 import type { PeerLike, PeerSettings } from "./VoicePeers.js";
 
 export type StageEvents = {
@@ -75,7 +76,8 @@ export class StageLinks extends TypedEmitter<StageEvents> {
         return true;
       case "stage_answer": {
         const { stageId, sdp } = payload as ServerMessages["stage_answer"];
-        if (this.publisher?.stageId === stageId) this.publisher.peer.signal({ type: "answer", sdp });
+        // Janus relays, it does not encode: its answer is where our encoder's Opus limits must be.
+        if (this.publisher?.stageId === stageId) this.publisher.peer.signal({ type: "answer", sdp: tuneOpus(sdp) });
         return true;
       }
       case "stage_offer":
