@@ -156,7 +156,9 @@ export async function attachEarshot(
   const access = config.access;
   const guard = options.networkGuard ?? networkGuardFor(access);
   const ipLimits = guard.ipLimits;
-  const janus = config.janusUrl ? new JanusGateway(config.janusUrl, { log }) : undefined;
+  const janus = config.janusUrl
+    ? new JanusGateway(config.janusUrl, { log, apiSecret: config.janusApiSecret })
+    : undefined;
   janus?.start();
   const services: ZoneServices = {
     store,

@@ -151,6 +151,8 @@ export interface EarshotConfig {
   staticDir?: string;
   /** Janus' WebSocket API (`ws://host:8188`): stages are on only with it (README, "Stages"). */
   janusUrl?: string;
+  /** Janus' `api_secret`, when it has one. */
+  janusApiSecret?: string;
   zone: Required<ZoneSettings>;
   access: AccessSettings;
 }
@@ -257,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
     adminPassword: env.ADMIN_PASSWORD || undefined,
     staticDir: env.EARSHOT_STATIC_DIR || undefined,
     janusUrl: env.JANUS_URL || undefined,
+    janusApiSecret: env.JANUS_API_SECRET || undefined,
     zone: {
       tickMs: num(env, "TICK_MS", d.tickMs),
       hearRadius: num(env, "HEAR_RADIUS_M", d.hearRadius),

@@ -22,3 +22,7 @@ export { GuardedStore, STORE_RETRY_MS } from "./storage/GuardedStore.js";
 export type { GuardedStoreOptions } from "./storage/GuardedStore.js";
 export { ThrottledLog } from "./util/throttledLog.js";
 export { RedisWatch, REDIS_RETRY_MS } from "./scale/redis.js";
+export { JanusGateway } from "./stage/janus.js";
+export type { JanusGatewayOptions, JanusDownReason } from "./stage/janus.js";
+export { ZoneStages } from "./stage/ZoneStages.js";
+export type { StageHost } from "./stage/ZoneStages.js";

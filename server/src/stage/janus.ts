@@ -1,5 +1,6 @@
+import type { EventEmitter } from "node:events";
 import Janode from "janode";
-import type { JanodeConnection, JanodeSession, Jsep } from "janode";
+import type { JanodeConnection, JanodeSession } from "janode";
 import VideoRoom from "janode/plugins/videoroom";
 import type { VideoRoomHandle } from "janode/plugins/videoroom";
 
@@ -16,11 +17,24 @@ export interface JanusGatewayOptions {
   maxRetryMs?: number;
   /** Publisher bitrate cap Janus enforces, bit/s. Default 32,000. */
   bitrate?: number;
+  /** Janus' `api_secret`, when its configuration sets one. */
+  apiSecret?: string;
   log?: (line: string) => void;
 }
 
+/** A session description as Janus takes and gives it. */
+export interface Jsep {
+  type: string;
+  sdp: string;
+}
+
 /** A Janus VideoRoom handle for one stage link (a publisher or a subscriber). */
-export type StageHandle = VideoRoomHandle;
+export interface StageHandle extends EventEmitter {
+  /** Answers a subscription's offer. */
+  start(params: { jsep: Jsep }): Promise<unknown>;
+  trickle(candidate: object): Promise<void>;
+  detach(): Promise<void>;
+}
 
 /**
  * The process' connection to Janus (`JANUS_URL`), shared by every zone room: it connects,
@@ -39,7 +53,10 @@ export class JanusGateway {
   /** Counts connections made; work of an older epoch is void. */
   epoch = 0;
   reason: JanusDownReason = "janus_unreachable";
-  private readonly options: Required<Omit<JanusGatewayOptions, "log">> & { log: (line: string) => void };
+  private readonly options: Required<Omit<JanusGatewayOptions, "log" | "apiSecret">> & {
+    log: (line: string) => void;
+    apiSecret?: string;
+  };
 
   constructor(
     readonly url: string,
@@ -50,6 +67,7 @@ export class JanusGateway {
       maxRetryMs: options.maxRetryMs ?? 5_000,
       bitrate: options.bitrate ?? 32_000,
       log: options.log ?? ((line) => console.log(line)),
+      apiSecret: options.apiSecret,
     };
     this.wait = this.options.retryMs;
   }
@@ -138,7 +156,7 @@ export class JanusGateway {
   private async connect(): Promise<void> {
     if (this.closed) return;
     try {
-      const connection = await Janode.connect({ address: { url: this.url } });
+      const connection = await Janode.connect({ address: { url: this.url, apisecret: this.options.apiSecret } });
       if (this.closed) return void connection.close().catch(() => undefined);
       const lost = () => this.lost(connection);
       connection.once(Janode.EVENT.CONNECTION_CLOSED!, lost);
