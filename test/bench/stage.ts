@@ -76,7 +76,9 @@ try {
       120_000,
       `all ${n} listeners hear the speaker`,
     );
+    const botsCpuS = () => procs.reduce((sum, p) => sum + usage(p.pid).cpuS, 0);
     const before = {
+      bots: botsCpuS(),
       janus: usage(janus.pid()!),
       server: usage(server.proc.pid!),
       received: await ask<number>({ cmd: "received", speakerId: sid }),
@@ -85,6 +87,7 @@ try {
     };
     await new Promise((r) => setTimeout(r, seconds * 1000)); // the measurement window
     const after = {
+      bots: botsCpuS(),
       janus: usage(janus.pid()!),
       server: usage(server.proc.pid!),
       received: await ask<number>({ cmd: "received", speakerId: sid }),
@@ -101,6 +104,8 @@ try {
       "janus CPU %": Math.round(((after.janus.cpuS - before.janus.cpuS) / s) * 100),
       "janus RSS MB": Math.round(after.janus.rssMb),
       "server CPU %": Math.round(((after.server.cpuS - before.server.cpuS) / s) * 100),
+      // The listener bots decode every stream: on 2 cores they compete with Janus.
+      "bots CPU %": Math.round(((after.bots - before.bots) / s) * 100),
       "listener kbps min": +perListener[0]!.toFixed(1),
       "listener kbps median": +perListener[Math.floor(perListener.length / 2)]!.toFixed(1),
       "listener kbps max": +perListener.at(-1)!.toFixed(1),

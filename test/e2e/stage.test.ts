@@ -2,6 +2,10 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { stageGainAt, volumeAt } from "@earshot/protocol";
 import { bootServer } from "../helpers/server.js";
+import { loadConfig } from "@earshot/server";
+import { SHOTS } from "../helpers/demo.js";
+// @ts-expect-error: a plain .mjs module of the npm scripts, without types
+import { demoServerEnv } from "../../scripts/demo-env.mjs";
 import { buildApp, describeWithChromium, launch, open, toneWav } from "../helpers/browser.js";
 import { describeWithJanus, startJanus } from "../helpers/janus.js";
 import type { JanusProcess } from "../helpers/janus.js";
@@ -91,5 +95,60 @@ describeWithChromium("stage voice in Chromium", () => {
       // Still clearly heard at 80 m, where conversation is silent.
       expect(await meanLevel(listener, speakerId)).toBeGreaterThan(0.02);
     }, 60_000);
+  });
+});
+
+describeWithChromium("the demo's Events stage", () => {
+  describeWithJanus("with Janus", () => {
+    let janus: JanusProcess;
+    let server: Awaited<ReturnType<typeof bootServer>>;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      janus = await startJanus();
+      const dir = await buildApp("demo");
+      // The demo's own stages, as `npm start` passes them.
+      const { stages } = loadConfig({ STAGES: (demoServerEnv as () => Record<string, string>)().STAGES }).zone;
+      server = await bootServer({ tickMs: 50, stages }, { env: { EARSHOT_STATIC_DIR: dir, JANUS_URL: janus.url } });
+      browser = await launch(toneWav(392));
+    }, 180_000);
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      await janus?.stop();
+    });
+
+    test("walking up the ramp onto the stage puts you on air: heard 35 m away, and the page says so", async () => {
+      const crowd = await open(browser, `${server.url}/?name=Crowd&zone=events&at=-5,-10`, { width: 640, height: 400 });
+      const host = await open(browser, `${server.url}/?name=Host&zone=events&at=-24,9`, { width: 640, height: 400 });
+      const hostId = await host.evaluate(() => (window as any).demo.earshot.client.sessionId as string);
+      // Face the stage (north, +z) and hold W: up the ramp and on.
+      await host.evaluate(() => ((window as any).demo.earshot.scene.activeCamera.rotation.y = 0));
+      await host.keyboard.down("KeyW");
+      await eventually(
+        async () => (await host.evaluate(() => (window as any).demo.earshot.localAvatarPosition().z as number)) > 18,
+        20_000,
+        "the host on the stage",
+      );
+      await host.keyboard.up("KeyW");
+      const y = await host.evaluate(() => (window as any).demo.earshot.localAvatarPosition().y as number);
+      // The eye is 1 m higher on the 1 m stage than on the plaza (1.7 m).
+      expect(y).toBeGreaterThan(2.4);
+      await eventually(
+        async () => (await host.locator("#stage-status").textContent())?.includes("On stage") === true,
+        20_000,
+        "the host told they are on air",
+      );
+      await eventually(
+        async () => (await crowd.evaluate((id) => (window as any).demo.earshot.levelOf(id) as number, hostId)) > 0.02,
+        20_000,
+        "the crowd hears the host",
+      );
+      expect(await crowd.evaluate(() => (window as any).demo.earshot.client.voice.peerIds.length as number)).toBe(0);
+      expect(await crowd.locator("#stage-status").textContent()).toContain("On stage: Host");
+      await crowd.waitForTimeout(1_000); // the halo and name tag settle for the picture
+      await host.screenshot({ path: `${SHOTS}/demo-stage-host.png` });
+      await crowd.screenshot({ path: `${SHOTS}/demo-stage-crowd.png` });
+    }, 90_000);
   });
 });

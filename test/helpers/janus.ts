@@ -130,6 +130,7 @@ export function describeWithJanus(name: string, body: () => void): void {
 
 /** A process of listen-only bots (test/helpers/stageListeners.ts), asked over IPC. */
 export interface ListenerProcess {
+  pid: number;
   sessionIds: string[];
   ask<T>(ask: { cmd: string; [k: string]: unknown }): Promise<T>;
   close(): Promise<void>;
@@ -152,6 +153,7 @@ export function spawnListeners(url: string, zone: string, positions: [number, nu
     proc.on("message", (m: { ready?: string[]; id?: number; value?: unknown; error?: string }) => {
       if (m.ready)
         return resolve({
+          pid: proc.pid!,
           sessionIds: m.ready,
           ask: <T>(ask: object) =>
             new Promise<T>((res, rej) => {
