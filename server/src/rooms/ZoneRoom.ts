@@ -323,6 +323,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       stages: [...(this.stages?.stages ?? [])],
     } satisfies ServerMessages["room_joined"]);
     this.stages?.joined(client.sessionId);
+    this.stages?.moved(client.sessionId, spawn.x, spawn.z);
     if (auth.sanctions.mute !== undefined) client.send("moderated", { action: "mute", until: auth.sanctions.mute });
     if (auth.sanctions.chat_mute !== undefined)
       client.send("moderated", { action: "chat_mute", until: auth.sanctions.chat_mute });
@@ -656,12 +657,14 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       const spot = pickSpawn([m], this.positionsExcept(client.sessionId));
       session.move.teleport(spot, now);
       this.place(user, spot.x, spot.y, spot.z, m.rotY);
+      this.stages?.moved(client.sessionId, spot.x, spot.z);
       if (spot.x !== m.x || spot.z !== m.z)
         this.sendTo(client.sessionId, "position_corrected", { x: spot.x, y: spot.y, z: spot.z });
       return;
     }
     const moved = session.move.claim(m, now);
     this.place(user, moved.x, moved.y, moved.z, m.rotY);
+    this.stages?.moved(client.sessionId, moved.x, moved.z);
     if (moved.corrected) {
       this.services.metrics.inc("earshot_position_corrections_total");
       this.sendTo(client.sessionId, "position_corrected", { x: moved.x, y: moved.y, z: moved.z });
@@ -1013,7 +1016,6 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
       this.stages?.refresh(sid);
     }
     if (this.mod.bubbles.size) this.keepPersonalSpaces();
-    this.stages?.tick(this.state.users.entries());
     const result = this.engine.tick(this.state.users.entries());
     this.apply(result);
     if (++this.ticks % SEND_BUFFER_CHECK_TICKS === 0) for (const client of this.clients) this.checkSendBuffer(client);

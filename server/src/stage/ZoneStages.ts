@@ -89,26 +89,27 @@ export class ZoneStages {
     for (const stage of this.stages) this.host.send(sessionId, "stage_state", this.stateOf(stage.id));
   }
 
-  /** Once per tick: who stepped on or off a stage. Without Janus, stages are off and nothing is tracked. */
-  tick(users: Iterable<[string, { x: number; z: number }]>): void {
+  /**
+   * Where `sessionId` stands now (the server's position for them, after the speed limit): they
+   * may have stepped onto a stage or off it. Without Janus, stages are off and nothing is tracked.
+   */
+  moved(sessionId: string, x: number, z: number): void {
     if (!this.janus) return;
-    for (const [sid, u] of users) {
-      const on = this.stages.find((s) => onStageArea(s.area, u.x, u.z));
-      if (on?.id === this.standing.get(sid)) continue;
-      if (on) this.standing.set(sid, on.id);
-      else this.standing.delete(sid);
-      const refusal = on && this.host.refusal(sid, on);
-      if (on && refusal)
-        this.host.send(sid, "error", {
-          code: refusal === "role" ? ErrorCode.Unauthorized : ErrorCode.Muted,
-          message:
-            refusal === "role"
-              ? `stage "${on.id}": only users with the speaker role may speak here; you can listen`
-              : `stage "${on.id}": a moderator muted you, so you cannot speak here`,
-          ref: "stage",
-        });
-      this.refresh(sid);
-    }
+    const on = this.stages.find((s) => onStageArea(s.area, x, z));
+    if (on?.id === this.standing.get(sessionId)) return;
+    if (on) this.standing.set(sessionId, on.id);
+    else this.standing.delete(sessionId);
+    const refusal = on && this.host.refusal(sessionId, on);
+    if (on && refusal)
+      this.host.send(sessionId, "error", {
+        code: refusal === "role" ? ErrorCode.Unauthorized : ErrorCode.Muted,
+        message:
+          refusal === "role"
+            ? `stage "${on.id}": only users with the speaker role may speak here; you can listen`
+            : `stage "${on.id}": a moderator muted you, so you cannot speak here`,
+        ref: "stage",
+      });
+    this.refresh(sessionId);
   }
 
   /**
