@@ -172,6 +172,33 @@ describeWithJanus("stages through a real Janus", () => {
     await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "Sam heard again");
   });
 
+  test("a banned speaker is unpublished with their session", async () => {
+    const listener = await bot("listener", 0, 60);
+    const speaker = await bot("bo", 440, 0, "hall", "speaker:bo");
+    const sid = speaker.client.sessionId!;
+    const states = record(listener, "stage_state");
+    await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "Bo heard");
+    const banned = await fetch(`${server.url}/admin/api/bans/bo`, { method: "PUT", headers: admin });
+    expect(banned.ok).toBe(true);
+    await eventually(() => !listener.hearsOnStage(sid, 440), 5_000, "Bo unpublished");
+    expect(states.at(-1)).toMatchObject({ stageId: "main", state: "idle", speakers: [] });
+    await eventually(() => speaker.client.connectionState === "closed", 5_000, "Bo's client closed");
+    await fetch(`${server.url}/admin/api/bans/bo`, { method: "DELETE", headers: admin });
+  });
+
+  test("a speaker who leaves voice is unpublished, and publishes again on coming back", async () => {
+    const listener = await bot("listener", 0, 60);
+    const speaker = await bot("speaker", 440, 0);
+    const sid = speaker.client.sessionId!;
+    const states = record(listener, "stage_state");
+    await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "the speaker heard");
+    speaker.client.leaveVoice();
+    await eventually(() => states.at(-1)?.state === "idle", 5_000, "the stage idle");
+    expect(listener.hearsOnStage(sid, 440)).toBe(false);
+    speaker.startVoice();
+    await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "the speaker heard again");
+  });
+
   test("asked to speak before the microphone is there, the client publishes once it is", async () => {
     const listener = await bot("listener", 0, 60);
     const speaker = new Bot(server.url, "late", 440);

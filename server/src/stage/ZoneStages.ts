@@ -205,6 +205,8 @@ export class ZoneStages {
       return;
     }
     this.listeners.delete(sessionId);
+    // Out of voice, a speaker's client closed its stage link: so does Janus' side (still invited, they publish on return).
+    this.unpublish(sessionId);
     for (const bySpeaker of this.subs.values()) {
       detach(bySpeaker.get(sessionId)?.handle);
       bySpeaker.delete(sessionId);
