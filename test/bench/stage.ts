@@ -76,24 +76,17 @@ try {
       120_000,
       `all ${n} listeners hear the speaker`,
     );
-    const botsCpuS = () => procs.reduce((sum, p) => sum + usage(p.pid).cpuS, 0);
-    const before = {
-      bots: botsCpuS(),
+    const sample = async () => ({
+      bots: procs.reduce((sum, p) => sum + usage(p.pid).cpuS, 0),
       janus: usage(janus.pid()!),
       server: usage(server.proc.pid!),
       received: await ask<number>({ cmd: "received", speakerId: sid }),
       sent: await speakerBytes(),
       at: performance.now(),
-    };
+    });
+    const before = await sample();
     await new Promise((r) => setTimeout(r, seconds * 1000)); // the measurement window
-    const after = {
-      bots: botsCpuS(),
-      janus: usage(janus.pid()!),
-      server: usage(server.proc.pid!),
-      received: await ask<number>({ cmd: "received", speakerId: sid }),
-      sent: await speakerBytes(),
-      at: performance.now(),
-    };
+    const after = await sample();
     const s = (after.at - before.at) / 1000;
     const kbps = (bytes: number) => (bytes * 8) / s / 1000;
     const perListener = after.received.map((b, i) => kbps(b - before.received[i]!)).sort((a, b) => a - b);

@@ -276,26 +276,20 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   constructor(readonly options: EarshotClientOptions) {
     super();
     this.sdk = new Client(options.serverUrl);
-    this.voice = new VoicePeers({
+    // Peer links and stage links: the same microphone, ICE servers and signaling path.
+    const links = {
       createPeer: options.createPeer,
-      send: (type, payload) => this.send(type, payload),
+      send: <K extends keyof ClientMessages>(type: K, payload: ClientMessages[K]) => this.send(type, payload),
       iceServers: () => options.iceServers ?? this.iceServers,
       localStream: () => this.micStream,
       muted: () => this.micMuted,
       wrtc: options.wrtc,
-    });
+    };
+    this.voice = new VoicePeers(links);
     this.voice.on("peerStream", (id, stream) => this.emit("peerStream", id, stream));
     this.voice.on("peerConnected", (id) => this.emit("peerConnected", id));
     this.voice.on("peerClosed", (id, reason) => this.emit("peerClosed", id, reason));
-    this.stage = new StageLinks({
-      createPeer: options.createPeer,
-      send: (type, payload) => this.send(type, payload),
-      iceServers: () => options.iceServers ?? this.iceServers,
-      localStream: () => this.micStream,
-      muted: () => this.micMuted,
-      wrtc: options.wrtc,
-      sessionId: () => this.sessionId,
-    });
+    this.stage = new StageLinks({ ...links, sessionId: () => this.sessionId });
     this.stage.on("stageState", (state) => this.emit("stageState", state));
     this.stage.on("stagePublish", (event) => this.emit("stagePublish", event));
     this.stage.on("stageStream", (id, stream, stageId) => this.emit("stageStream", id, stream, stageId));

@@ -721,21 +721,21 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     client.send("zone_joined", { zoneId, peers });
   }
 
+  /** Takes one signaling message from the session's budget (peer and stage links share it); false: refused. */
+  private signalAllowed(client: Client, session: Session, type: string, ref?: string): boolean {
+    const take = session.signals.take(this.services.now());
+    if (!take.ok)
+      this.fail(client, ErrorCode.RateLimited, `${type}: too many signaling messages`, ref, take.retryAfterMs);
+    return take.ok;
+  }
+
   private relay(
     client: Client,
     session: Session,
     m: Extract<ClientMessage, { type: "offer" | "answer" | "ice_candidate" }>,
   ): void {
     const from = client.sessionId;
-    const take = session.signals.take(this.services.now());
-    if (!take.ok)
-      return this.fail(
-        client,
-        ErrorCode.RateLimited,
-        `${m.type}: too many signaling messages`,
-        undefined,
-        take.retryAfterMs,
-      );
+    if (!this.signalAllowed(client, session, m.type)) return;
     if (!this.state.users.get(from)?.inVoice) {
       return this.fail(client, ErrorCode.NotInVoice, `${m.type}: join voice first`);
     }
@@ -805,15 +805,7 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     session: Session,
     m: Extract<ClientMessage, { type: "stage_offer" | "stage_answer" | "stage_ice" }>,
   ): Promise<void> {
-    const take = session.signals.take(this.services.now());
-    if (!take.ok)
-      return this.fail(
-        client,
-        ErrorCode.RateLimited,
-        `${m.type}: too many signaling messages`,
-        "stage",
-        take.retryAfterMs,
-      );
+    if (!this.signalAllowed(client, session, m.type, "stage")) return;
     const stages = this.stages;
     if (!stages?.stages.some((s) => s.id === m.stageId))
       return this.fail(client, ErrorCode.InvalidMessage, `${m.type}: this zone has no stage "${m.stageId}"`, "stage");

@@ -1,11 +1,20 @@
 import type { EventEmitter } from "node:events";
-import Janode from "janode";
+import type JanodeModule from "janode";
 import type { JanodeConnection, JanodeSession } from "janode";
-import VideoRoom from "janode/plugins/videoroom";
+import type VideoRoomPlugin from "janode/plugins/videoroom";
 import type { VideoRoomHandle } from "janode/plugins/videoroom";
 
-// janode logs every request at "info"; Earshot logs what matters itself.
-Janode.Logger.setLevel("none");
+type Janode = { Janode: typeof JanodeModule; VideoRoom: typeof VideoRoomPlugin };
+let janode: Janode | undefined;
+
+/** Loads janode on first use: a server without stages never loads it (nor its native socket addon). */
+async function loadJanode(): Promise<Janode> {
+  if (janode) return janode;
+  const [core, videoRoom] = await Promise.all([import("janode"), import("janode/plugins/videoroom")]);
+  // janode logs every request at "info"; Earshot logs what matters itself.
+  core.default.Logger.setLevel("none");
+  return (janode = { Janode: core.default, VideoRoom: videoRoom.default });
+}
 
 /** Why stages are unavailable: the media server is unreachable, or its connection was lost. */
 export type JanusDownReason = "janus_unreachable" | "janus_lost";
@@ -109,7 +118,7 @@ export class JanusGateway {
     display: string,
     offer: Jsep,
   ): Promise<{ handle: StageHandle; feed: number; answer: Jsep }> {
-    const handle = await this.need(this.session).attach(VideoRoom);
+    const handle = await this.need(this.session).attach(janode!.VideoRoom);
     try {
       const joined = await handle.joinConfigurePublisher({
         room,
@@ -129,7 +138,7 @@ export class JanusGateway {
 
   /** Subscribes to `feed` in `room`: the new handle and Janus' offer (answer it with `start`). */
   async subscribe(room: number, feed: number): Promise<{ handle: StageHandle; offer: Jsep }> {
-    const handle = await this.need(this.session).attach(VideoRoom);
+    const handle = await this.need(this.session).attach(janode!.VideoRoom);
     try {
       const joined = await handle.joinSubscriber({ room, feed, audio: true, video: false });
       if (!joined.jsep) throw new Error("Janus sent no offer");
@@ -156,6 +165,7 @@ export class JanusGateway {
   private async connect(): Promise<void> {
     if (this.closed) return;
     try {
+      const { Janode, VideoRoom } = await loadJanode();
       const connection = await Janode.connect({ address: { url: this.url, apisecret: this.options.apiSecret } });
       if (this.closed) return void connection.close().catch(() => undefined);
       const lost = () => this.lost(connection);
@@ -195,9 +205,10 @@ export class JanusGateway {
 
 /** Resolves when a handle's PeerConnection is up (Janus' `webrtcup`); rejects on hangup or detach. */
 export function webrtcUp(handle: StageHandle): Promise<void> {
+  const events = janode!.Janode.EVENT;
   return new Promise((resolve, reject) => {
-    const up = Janode.EVENT.HANDLE_WEBRTCUP!;
-    const ended = [Janode.EVENT.HANDLE_HANGUP!, Janode.EVENT.HANDLE_DETACHED!];
+    const up = events.HANDLE_WEBRTCUP!;
+    const ended = [events.HANDLE_HANGUP!, events.HANDLE_DETACHED!];
     const done = (ok: boolean) => {
       handle.off(up, onUp);
       for (const e of ended) handle.off(e, onEnd);
