@@ -47,7 +47,7 @@ describeWithChromium("stage voice in Chromium", () => {
       janus = await startJanus();
       const dir = await buildApp("test/e2e/harness");
       server = await bootServer(
-        { tickMs: 50, stages: { gala: [STAGE] } },
+        { tickMs: 50, stages: { gala: [STAGE], pa: [{ ...STAGE, soundFrom: [{ x: 10, y: 0, z: 30 }] }] } },
         { env: { EARSHOT_STATIC_DIR: dir, JANUS_URL: janus.url } },
       );
       browser = await launch(toneWav(440));
@@ -94,6 +94,27 @@ describeWithChromium("stage voice in Chromium", () => {
       expect(Math.abs(measured - predicted)).toBeLessThanOrEqual(2);
       // Still clearly heard at 80 m, where conversation is silent.
       expect(await meanLevel(listener, speakerId)).toBeGreaterThan(0.02);
+    }, 60_000);
+
+    test("a stage with loudspeakers plays from them: one on the listener's right is louder in the right ear", async () => {
+      // The listener at z = 30 facing +z; the stage's loudspeaker 10 m to its right, the speaker's avatar behind it.
+      const ear = await open(browser, `${server.url}/?name=Ear&zone=pa&x=0&z=30`);
+      const voice = await open(browser, `${server.url}/?name=Voice&zone=pa&x=0&z=0`);
+      const voiceId = await voice.evaluate(() => (window as any).harness.sessionId() as string);
+      await eventually(async () => (await meanLevel(ear, voiceId, 4)) > 0.02, 30_000, "the stage voice");
+      let left = 0;
+      let right = 0;
+      for (let i = 0; i < 16; i++) {
+        const c = await ear.evaluate(() => (window as any).harness.channels() as { left: number; right: number });
+        left += c.left;
+        right += c.right;
+        await ear.waitForTimeout(50);
+      }
+      console.log(`loudspeaker on the right: right/left ${(right / left).toFixed(2)}`);
+      // From the avatar (straight behind) both ears would get the same.
+      expect(right / left).toBeGreaterThan(1.5);
+      await ear.close();
+      await voice.close();
     }, 60_000);
   });
 });
