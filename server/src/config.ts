@@ -5,6 +5,7 @@ import {
   JOIN_BURST_PER_IP,
   JOINS_PER_IP_PER_S,
   MAX_CLIENTS,
+  STAGE_MAX_CLIENTS,
   MAX_CONNECTIONS_PER_IP,
   MAX_SEND_BUFFER_BYTES,
   MAX_SPEED_M_S,
@@ -33,6 +34,8 @@ export interface ZoneSettings extends ProximityOptions {
   tickMs?: number;
   /** Users per zone instance. Default {@link MAX_CLIENTS}. */
   maxClients?: number;
+  /** Users per instance of a zone with a stage, when stages are on (`JANUS_URL`). Default {@link STAGE_MAX_CLIENTS}. */
+  stageMaxClients?: number;
   /** Positions must lie within ±this on each axis, metres. Default {@link WORLD_BOUND_M}. */
   worldBound?: number;
   /** Positions are replicated when a coordinate moved at least this far, metres. Default 0.25. */
@@ -76,6 +79,7 @@ export const DEFAULT_ZONE_SETTINGS = {
   ...DEFAULT_PROXIMITY,
   tickMs: DEFAULT_TICK_MS,
   maxClients: MAX_CLIENTS,
+  stageMaxClients: STAGE_MAX_CLIENTS,
   worldBound: WORLD_BOUND_M,
   positionQuantumM: 0.25,
   offerTimeoutMs: OFFER_TIMEOUT_MS,
@@ -273,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EarshotConfig 
       rescanTicks: num(env, "RESCAN_TICKS", d.rescanTicks),
       rescanMoveM: num(env, "RESCAN_MOVE_M", d.rescanMoveM),
       maxClients: num(env, "MAX_CLIENTS", d.maxClients),
+      stageMaxClients: num(env, "STAGE_MAX_CLIENTS", d.stageMaxClients),
       worldBound: num(env, "WORLD_BOUND_M", d.worldBound),
       positionQuantumM: num(env, "POSITION_QUANTUM_M", d.positionQuantumM),
       offerTimeoutMs: num(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs),

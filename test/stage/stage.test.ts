@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { ServerMessages } from "@earshot/protocol";
 import { Bot, eventually } from "../helpers/bot.js";
-import { bootServer } from "../helpers/server.js";
+import { bootServer, join } from "../helpers/server.js";
 import { freePort } from "../helpers/process.js";
 import { describeWithJanus, spawnListeners, startJanus } from "../helpers/janus.js";
 import type { JanusProcess, ListenerProcess } from "../helpers/janus.js";
@@ -266,6 +266,34 @@ describe("stages without Janus", () => {
       expect(published).toEqual([]);
     } finally {
       await Promise.all(bots.map((b) => b.close()));
+      await server.close();
+    }
+  });
+});
+
+describe("a zone with a stage holds a larger audience", () => {
+  test("with stages on, an instance of a zone with a stage takes STAGE_MAX_CLIENTS, other zones MAX_CLIENTS", async () => {
+    // Janus need not answer for the cap: stages are on as soon as JANUS_URL is set.
+    const port = await freePort();
+    const server = await bootServer(
+      { ...ZONES, maxClients: 2, stageMaxClients: 3 },
+      { env: { JANUS_URL: `ws://127.0.0.1:${port}` } },
+    );
+    const rooms: Awaited<ReturnType<typeof join>>["room"][] = [];
+    try {
+      const into = async (zone: string) => {
+        const j = await join(server.url, zone, `p${rooms.length}`);
+        rooms.push(j.room);
+        return j.room.roomId;
+      };
+      const hall = [await into("hall"), await into("hall"), await into("hall")];
+      expect(new Set(hall).size).toBe(1);
+      expect(await into("hall")).not.toBe(hall[0]);
+      const plain = [await into("plain"), await into("plain"), await into("plain")];
+      expect(plain[1]).toBe(plain[0]);
+      expect(plain[2]).not.toBe(plain[0]);
+    } finally {
+      await Promise.all(rooms.map((r) => r.leave()));
       await server.close();
     }
   });

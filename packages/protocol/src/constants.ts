@@ -25,6 +25,12 @@ export const MAX_PEERS = 8;
 export const VOLUME_QUANTUM = 0.05;
 /** Users per zone instance before a second instance of the zone opens. */
 export const MAX_CLIENTS = 500;
+/**
+ * Users per instance of a zone with a stage, when stages are on: links stay capped at
+ * `MAX_PEERS` per person and the stage's voice goes through the media server, so one audience
+ * can be larger than a peer-to-peer crowd.
+ */
+export const STAGE_MAX_CLIENTS = 1_000;
 /** World bounds on each axis (positions outside are rejected). */
 export const WORLD_BOUND_M = 10_000;
 

@@ -175,7 +175,9 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.services.liveZones.count++;
     this.counted = true;
     this.zoneId = zoneId.data;
-    this.maxClients = s.maxClients;
+    this.stages = this.createStages();
+    // A zone whose stage is on holds a larger audience (voice links stay capped per person).
+    this.maxClients = this.stages && this.services.janus ? s.stageMaxClients : s.maxClients;
     // Colyseus drops a client above this (4002); our own per-type limits answer long before
     // with rate_limited, so it is only a backstop (signaling bursts reach 400 by themselves).
     this.maxMessagesPerSecond = 1_000;
@@ -185,7 +187,6 @@ export class ZoneRoom extends Room<{ state: ZoneState }> {
     this.refreshListing();
     this.chat = new ZoneChat(this.services.store, this.zoneId);
     this.engine = new ProximityEngine(s);
-    this.stages = this.createStages();
     // A live stage speaker is heard through the stage, never also through a link.
     this.engine.gate = (a, b, d) =>
       !this.stages?.live(a) &&
