@@ -96,23 +96,27 @@ describeWithChromium("stage voice in Chromium", () => {
       expect(await meanLevel(listener, speakerId)).toBeGreaterThan(0.02);
     }, 60_000);
 
-    test("a stage with loudspeakers plays from them: one on the listener's right is louder in the right ear", async () => {
+    test("a stage with loudspeakers plays from them: one on the listener's right is louder in the right ear, then the left after turning", async () => {
       // The listener at z = 30 facing +z; the stage's loudspeaker 10 m to its right, the speaker's avatar behind it.
       const ear = await open(browser, `${server.url}/?name=Ear&zone=pa&x=0&z=30`);
       const voice = await open(browser, `${server.url}/?name=Voice&zone=pa&x=0&z=0`);
       const voiceId = await voice.evaluate(() => (window as any).harness.sessionId() as string);
       await eventually(async () => (await meanLevel(ear, voiceId, 4)) > 0.02, 30_000, "the stage voice");
-      let left = 0;
-      let right = 0;
-      for (let i = 0; i < 16; i++) {
-        const c = await ear.evaluate(() => (window as any).harness.channels() as { left: number; right: number });
-        left += c.left;
-        right += c.right;
-        await ear.waitForTimeout(50);
-      }
-      console.log(`loudspeaker on the right: right/left ${(right / left).toFixed(2)}`);
-      // From the avatar (straight behind) both ears would get the same.
-      expect(right / left).toBeGreaterThan(1.5);
+      // From the avatar (straight behind, then straight ahead) both ears would get the same, turned or not.
+      const louder = (side: "left" | "right") => async () => {
+        let left = 0;
+        let right = 0;
+        for (let i = 0; i < 4; i++) {
+          const c = await ear.evaluate(() => (window as any).harness.channels() as { left: number; right: number });
+          left += c.left;
+          right += c.right;
+          await ear.waitForTimeout(50);
+        }
+        return side === "right" ? right > 1.3 * left : left > 1.3 * right;
+      };
+      await eventually(louder("right"), 10_000, "the right ear louder (the loudspeaker on the right)");
+      await ear.evaluate(() => (window as any).harness.turnAround());
+      await eventually(louder("left"), 10_000, "the left ear louder after turning around");
       await ear.close();
       await voice.close();
     }, 60_000);
