@@ -199,6 +199,19 @@ describeWithJanus("stages through a real Janus", () => {
     await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "the speaker heard again");
   });
 
+  test("a speaker whose stage link is cut offers again by itself and is heard again", async () => {
+    const listener = await bot("listener", 0, 60);
+    const speaker = await bot("speaker", 440, 0);
+    const sid = speaker.client.sessionId!;
+    const states = record(listener, "stage_state");
+    await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "the speaker heard");
+    // As a network change would: the speaker's own connection to Janus closes.
+    speaker.client.stage.connectionOf(sid)!.close();
+    await eventually(() => states.some((st) => st.state === "idle"), 10_000, "Janus' hangup: off air");
+    await eventually(() => listener.hearsOnStage(sid, 440), 20_000, "heard again");
+    expect(states.at(-1)).toMatchObject({ state: "live", speakers: [sid] });
+  });
+
   test("asked to speak before the microphone is there, the client publishes once it is", async () => {
     const listener = await bot("listener", 0, 60);
     const speaker = new Bot(server.url, "late", 440);

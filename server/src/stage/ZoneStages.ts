@@ -1,6 +1,6 @@
 import { ErrorCode, onStageArea } from "@earshot/protocol";
 import type { ClientMessages, ServerMessages, Stage } from "@earshot/protocol";
-import { webrtcUp } from "./janus.js";
+import { onHangup, webrtcUp } from "./janus.js";
 import type { JanusGateway, StageHandle } from "./janus.js";
 
 type Candidate = ClientMessages["stage_ice"]["candidate"];
@@ -159,6 +159,8 @@ export class ZoneStages {
       await up;
       if (!current()) return;
       pub.feed = feed;
+      // Their client closed the link (it offers again while invited): off air until then.
+      onHangup(handle, () => current() && this.unpublish(sessionId));
       this.liveCount++;
       this.host.liveChanged(sessionId, true);
       this.broadcastState(m.stageId);

@@ -221,3 +221,8 @@ export function webrtcUp(handle: StageHandle): Promise<void> {
     for (const e of ended) handle.once(e, onEnd);
   });
 }
+
+/** Calls `then` once when a handle's PeerConnection hangs up (the client closed it, or ICE failed). */
+export function onHangup(handle: StageHandle, then: () => void): void {
+  handle.once(janode!.Janode.EVENT.HANDLE_HANGUP!, then);
+}

@@ -4,6 +4,10 @@ import { applyMute, newPeer } from "./VoicePeers.js";
 import { tuneOpus } from "./opus.js";
 import type { PeerLike, PeerSettings } from "./VoicePeers.js";
 
+/** A failed publication is offered again this many times, this long apart, before waiting for the next invitation. */
+const PUBLISH_RETRIES = 3;
+const PUBLISH_RETRY_MS = 1_000;
+
 export type StageEvents = {
   /** A stage's state changed (`off`, `idle`, `live` with its speakers, `unavailable` with a reason). */
   stageState: [state: ServerMessages["stage_state"]];
@@ -38,6 +42,9 @@ export class StageLinks extends TypedEmitter<StageEvents> {
   private publisher?: { stageId: string; peer: PeerLike };
   /** The stage the server asked us to speak on (we publish once there is a microphone). */
   private invited?: string;
+  /** Offers made again since the publication last connected. */
+  private retries = 0;
+  private retryTimer?: ReturnType<typeof setTimeout>;
   private readonly subs = new Map<string, Subscription>();
   /** The last `stage_state` of each stage. */
   readonly states = new Map<string, ServerMessages["stage_state"]>();
@@ -120,6 +127,7 @@ export class StageLinks extends TypedEmitter<StageEvents> {
 
   private onPublish(event: ServerMessages["stage_publish"]): void {
     this.unpublish();
+    this.retries = 0;
     this.invited = event.publish ? event.stageId : undefined;
     if (event.publish) this.publish(event.stageId);
     this.emit("stagePublish", event);
@@ -140,12 +148,26 @@ export class StageLinks extends TypedEmitter<StageEvents> {
       else if (data.candidate)
         o.send("stage_ice", { stageId, speakerId: o.sessionId() ?? "", candidate: data.candidate });
     });
+    peer.on("connect", () => (this.retries = 0));
     peer.on("error", () => undefined);
+    // The link failed or was cut (a network change): offer again while the server still wants us on air.
+    peer.on("close", () => {
+      if (this.publisher !== publisher) return;
+      this.publisher = undefined;
+      if (this.retries >= PUBLISH_RETRIES) return;
+      this.retries++;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        if (this.invited === stageId && !this.publisher) this.publish(stageId);
+      }, PUBLISH_RETRY_MS);
+    });
   }
 
   private unpublish(): void {
-    this.publisher?.peer.destroy();
+    clearTimeout(this.retryTimer);
+    const publisher = this.publisher;
     this.publisher = undefined;
+    publisher?.peer.destroy();
   }
 
   private subscribe({ stageId, speakerId, sdp }: ServerMessages["stage_offer"]): void {
