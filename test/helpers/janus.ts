@@ -24,7 +24,6 @@ export interface JanusProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
-  output(): string;
 }
 
 function configure(dir: string, port: number): void {
@@ -101,7 +100,6 @@ export async function startJanus(wantedPort?: number): Promise<JanusProcess> {
     url: `ws://127.0.0.1:${port}`,
     port,
     pid: () => proc?.pid,
-    output: () => out,
     kill: async (signal = "SIGKILL") => {
       if (proc) await stop(proc, signal);
     },

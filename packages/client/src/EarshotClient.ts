@@ -351,8 +351,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       return await this.connect(undefined);
     } catch (err) {
       // A join that fails ends here: the caller gets the error, the state says closed.
-      this.voice.closeAll("closed");
-      this.stage.closeAll();
+      this.closeLinks("closed");
       this.room = undefined;
       this.setState("closed", err as Error);
       throw err;
@@ -419,8 +418,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   /** Leaves voice: every link closes. */
   leaveVoice(): void {
     this.inVoice = false;
-    this.voice.closeAll("voice_off");
-    this.stage.closeAll(false);
+    this.closeLinks("voice_off");
     this.send("disconnect_voice", {});
   }
 
@@ -535,8 +533,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       clearTimeout(this.retryTimer);
       clearTimeout(this.resendTimer);
       clearTimeout(this.catchUpTimer);
-      this.voice.closeAll("closed");
-      this.stage.closeAll();
+      this.closeLinks("closed");
       if (this.room) await this.leaveRoom();
       for (const t of this.micStream?.getTracks() ?? []) t.stop();
       this.micStream = undefined;
@@ -547,6 +544,12 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  /** Closes every peer link and stage link; leaving voice keeps the stages' states and a stage invitation. */
+  private closeLinks(reason: PeerEndReason): void {
+    this.voice.closeAll(reason);
+    this.stage.closeAll(reason !== "voice_off");
+  }
 
   private setMuted(muted: boolean): void {
     this.micMuted = muted;
@@ -666,8 +669,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
       this.room = undefined;
       this.roster.detach();
       if (this.closing || code === 4000) return;
-      this.voice.closeAll("closed");
-      this.stage.closeAll();
+      this.closeLinks("closed");
       const lost = joinError({ code, message: reason || `the connection closed (${code})` });
       // Banned (the server said why in an `error` first): coming back would be refused.
       if (isPermanent(lost)) return this.setState("closed", lost);
@@ -717,8 +719,7 @@ export class EarshotClient extends TypedEmitter<EarshotClientEvents> {
     const room = this.room;
     if (!room) return;
     this.roster.detach();
-    this.voice.closeAll("zone_change");
-    this.stage.closeAll();
+    this.closeLinks("zone_change");
     this.room = undefined;
     const left = new Promise<void>((resolve) => {
       room.onLeave(() => resolve());

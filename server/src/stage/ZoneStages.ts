@@ -78,10 +78,13 @@ export class ZoneStages {
     return this.liveCount > 0 && this.publishers.get(sessionId)?.feed !== undefined;
   }
 
-  /** Session ids whose stage voice is live. */
-  liveSpeakers(): string[] {
+  /** Session ids whose stage voice is live (on `stageId`, or on any stage). */
+  liveSpeakers(stageId?: string): string[] {
     if (this.liveCount === 0) return [];
-    return [...this.publishers].filter(([, pub]) => pub.feed !== undefined).map(([sid]) => sid);
+    const live: string[] = [];
+    for (const [sid, pub] of this.publishers)
+      if (pub.feed !== undefined && (stageId === undefined || pub.stageId === stageId)) live.push(sid);
+    return live;
   }
 
   /** The `stage_state` of every stage, for a newcomer. */
@@ -234,8 +237,7 @@ export class ZoneStages {
   // ---- internals ------------------------------------------------------------------------
 
   private stateOf(stageId: string): ServerMessages["stage_state"] {
-    const speakers: string[] = [];
-    for (const [sid, pub] of this.publishers) if (pub.stageId === stageId && pub.feed !== undefined) speakers.push(sid);
+    const speakers = this.liveSpeakers(stageId);
     if (!this.janus) return { stageId, state: "off", speakers, reason: "no_media_server" };
     if (!this.janus.up) return { stageId, state: "unavailable", speakers, reason: this.janus.reason };
     return { stageId, state: speakers.length ? "live" : "idle", speakers };
@@ -294,7 +296,7 @@ export class ZoneStages {
   private onJanus(up: boolean): void {
     if (!up) {
       this.room = undefined;
-      const live = [...this.publishers].filter(([, pub]) => pub.feed !== undefined).map(([sid]) => sid);
+      const live = this.liveSpeakers();
       this.liveCount = 0;
       this.publishers.clear();
       for (const sid of live) this.host.liveChanged(sid, false);

@@ -24,7 +24,7 @@ export interface JanusGatewayOptions {
   retryMs?: number;
   /** Longest wait between reconnection attempts, ms. Default 5,000. */
   maxRetryMs?: number;
-  /** Publisher bitrate cap Janus enforces, bit/s. Default 32,000. */
+  /** The VideoRoom's and each publisher's `bitrate` (what Janus asks publishers for by REMB), bit/s. Default 32,000; the client's Opus settings keep voice at 24 kbps anyway. */
   bitrate?: number;
   /** Janus' `api_secret`, when its configuration sets one. */
   apiSecret?: string;
